@@ -1,0 +1,377 @@
+"""The smart client: the official aerospike Python client's API, talking to minikv nodes.
+
+    client = minikv.client({"hosts": [("127.0.0.1", 3000)]}).connect()
+    client.put(("test", "demo", "user:1"), {"name": "Ada"})
+    key, meta, bins = client.get(("test", "demo", "user:1"))
+
+"Smart" is Aerospike's word for a client that knows the partition map: it hashes each key to its
+digest and partition itself and sends the request straight to the node that masters it, so no
+request needs a coordinator hop. The map comes from each node's `replicas` info answer and is
+refreshed when a node's `partition-generation` moves (Aerospike's "tend", every second).
+
+Errors follow Aerospike's rules: an error reply is definite; a write whose reply never came is
+`in_doubt` (see `minikv.errors`). Reads are retried twice by default, writes never, as in the
+official client, because a retried write that was in doubt may apply twice.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Callable
+
+from minikv import policies as P
+from minikv.config import DEFAULT_CLIENT
+from minikv.core import messages as m
+from minikv.errors import (
+    AerospikeError,
+    ClientError,
+    ConnectionError,
+    InvalidHostError,
+    ParamError,
+    RecordNotFound,
+    ResultCode,
+    TimeoutError,
+    error_for,
+)
+from minikv.keys import N_PARTITIONS, key_digest, partition_id
+from minikv.results import BatchRecord, BatchRecords, Scan, meta_of, normalize_ttl
+from minikv.runtime.transport import Address, NoConnection, ReplyLost, TcpTransport, Transport
+
+INFO_TIMEOUT = 1.0  # seconds for tend and info calls
+
+
+def client(config: dict) -> Client:
+    """A client for the cluster whose seed hosts are `config["hosts"]`; call `.connect()` next."""
+    return Client(config)
+
+
+class Client:
+    """Mirrors `aerospike.Client`. Create with `minikv.client(config)`, then `connect()`."""
+
+    def __init__(self, config: dict, transport: Transport | None = None):
+        if not isinstance(config, dict) or not config.get("hosts"):
+            raise ParamError('config must be a dict with "hosts": [(host, port), ...]')
+        self._seeds: list[Address] = [(str(h[0]), int(h[1])) for h in config["hosts"]]
+        self._policies: dict = config.get("policies", {})
+        self._transport = transport or TcpTransport()
+        self._nodes: dict[str, Address] = {}  # {node_id: address}
+        self._generations: dict[str, int] = {}  # {node_id: partition-generation last seen}
+        self._pmap: dict[str, list[list[str | None]]] = {}  # {ns: [replica index][pid] -> node_id}
+        self._last_tend = float("-inf")
+        self._connected = False
+
+    # ---- connection and the partition map ---------------------------------------------------
+
+    def connect(self, username: str | None = None, password: str | None = None) -> Client:
+        """Learn the cluster from the seed hosts. Raises InvalidHostError if none answers."""
+        self._tend(self._seeds)
+        if not self._nodes:
+            hosts = ", ".join(f"{h}:{p}" for h, p in self._seeds)
+            raise InvalidHostError(f"no node answered at {hosts}; is the cluster running?")
+        self._connected = True
+        return self
+
+    def close(self) -> None:
+        self._transport.close()
+        self._connected = False
+
+    def is_connected(self) -> bool:
+        return self._connected
+
+    def get_nodes(self) -> list[Address]:
+        return list(self._nodes.values())
+
+    def get_node_names(self) -> list[str]:
+        return list(self._nodes)
+
+    def get_key_partition_id(self, ns: str, set_name: str, key: Any) -> int:
+        return partition_id(key_digest((ns, set_name, key)))
+
+    def _tend(self, addresses: list[Address]) -> None:
+        """Ask each node who it is and which partitions it holds; rebuild the map if it moved."""
+        self._last_tend = self._transport.now()
+        for address in addresses:
+            try:
+                reply = self._transport.call(
+                    address, m.Info(("node", "partition-generation")), INFO_TIMEOUT
+                )
+            except (NoConnection, ReplyLost):
+                continue
+            node_id, generation = reply.result["node"], int(reply.result["partition-generation"])
+            self._nodes[node_id] = address
+            if self._generations.get(node_id) != generation:
+                self._generations[node_id] = generation
+                self._load_replicas(node_id, address)
+
+    def _load_replicas(self, node_id: str, address: Address) -> None:
+        """Apply one node's `replicas` answer: `ns:regime,count,bitmap0,bitmap1...;...`."""
+        reply = self._transport.call(address, m.Info(("replicas",)), INFO_TIMEOUT)
+        for entry in filter(None, reply.result["replicas"].split(";")):
+            ns, _, fields = entry.partition(":")
+            _regime, count, *bitmaps = fields.split(",")
+            table = self._pmap.setdefault(ns, [])
+            while len(table) < int(count):
+                table.append([None] * N_PARTITIONS)
+            for index, bitmap in enumerate(bitmaps):
+                for pid in _pids_in_bitmap(base64.b64decode(bitmap)):
+                    table[index][pid] = node_id
+
+    def _route(self, ns: str, digest: bytes, replica: int, attempt: int) -> Address:
+        """The node to ask: the master, or for reads a replica as the replica policy says."""
+        if self._transport.now() - self._last_tend > DEFAULT_CLIENT.tend_interval:
+            self._tend(list(self._nodes.values()) or self._seeds)
+        owners = [row[partition_id(digest)] for row in self._pmap.get(ns, [])]
+        owners = [node for node in owners if node in self._nodes]
+        if not owners:  # unknown namespace or no map yet: any node will answer (or refuse)
+            owners = list(self._nodes)
+        if not owners:
+            raise ClientError("the client knows no node; call connect() first")
+        if replica == P.POLICY_REPLICA_MASTER:
+            choice = owners[0]
+        else:  # SEQUENCE moves down the list on each retry; ANY spreads first attempts too
+            choice = owners[(attempt + (hash(digest) if replica == P.POLICY_REPLICA_ANY else 0)) % len(owners)]
+        return self._nodes[choice]
+
+    # ---- sending one request, with retries and in-doubt bookkeeping ---------------------------
+
+    def _policy(self, group: str, policy: dict | None) -> dict:
+        merged = {**self._policies.get(group, {}), **(policy or {})}
+        if not isinstance(merged, dict):
+            raise ParamError("a policy is a dict")
+        return merged
+
+    def _timeout(self, policy: dict) -> float:
+        total_ms = policy.get("total_timeout", self._policies.get("total_timeout"))
+        if total_ms is None:
+            return DEFAULT_CLIENT.total_timeout
+        return total_ms / 1000 if total_ms > 0 else 3600.0  # 0 means "no limit"
+
+    def _send(self, ns: str, digest: bytes, request: Any, policy: dict, is_write: bool) -> Any:
+        """Send to the right node; retry definite failures; report indefinite ones as in_doubt."""
+        default_retries = DEFAULT_CLIENT.write_max_retries if is_write else DEFAULT_CLIENT.read_max_retries
+        retries = policy.get("max_retries", default_retries)
+        deadline = self._transport.now() + self._timeout(policy)
+        in_doubt, failure = False, None
+        for attempt in range(retries + 1):
+            if attempt:
+                self._transport.sleep(policy.get("sleep_between_retries", 0) / 1000)
+            remaining = deadline - self._transport.now()
+            if remaining <= 0:
+                break
+            address = self._route(ns, digest, policy.get("replica", P.POLICY_REPLICA_SEQUENCE), attempt)
+            try:
+                reply = self._transport.call(address, request, remaining)
+            except NoConnection as exc:
+                failure = ConnectionError(str(exc), in_doubt=in_doubt)
+                self._last_tend = float("-inf")  # re-learn the cluster before the next try
+                continue
+            except ReplyLost as exc:
+                in_doubt = in_doubt or is_write
+                kind = TimeoutError if exc.timed_out else ConnectionError
+                failure = kind(f"{address[0]}:{address[1]}: {exc}", in_doubt=in_doubt)
+                continue
+            if reply.rc == ResultCode.OK:
+                return reply.result
+            if reply.rc == ResultCode.PARTITION_UNAVAILABLE and attempt < retries:
+                self._last_tend = float("-inf")
+                failure = error_for(reply.rc, reply.msg, in_doubt=in_doubt)
+                continue
+            raise error_for(reply.rc, reply.msg, in_doubt=in_doubt)
+        raise failure or TimeoutError("total_timeout passed before a try", in_doubt=in_doubt)
+
+    def _key(self, key: Any) -> tuple[str, str, bytes]:
+        digest = key_digest(key)
+        return key[0], key[1] or "", digest
+
+    def _write(self, key: Any, make: Callable[..., Any], meta: dict | None, policy: dict | None,
+               group: str = "write") -> Any:
+        """Build and send a write request, filling in ttl, generation, exists and key policy."""
+        ns, set_name, digest = self._key(key)
+        pol = self._policy(group, policy)
+        meta = meta or {}
+        if not isinstance(meta, dict):
+            raise ParamError("meta must be a dict like {'ttl': 60, 'gen': 3}")
+        user_key = key[2] if pol.get("key") == P.POLICY_KEY_SEND else None
+        request = make(
+            ns=ns, set_name=set_name, digest=digest, user_key=user_key,
+            ttl=normalize_ttl(meta.get("ttl"), pol.get("ttl", 0)), gen=int(meta.get("gen", 0)),
+            gen_policy=pol.get("gen", P.POLICY_GEN_IGNORE), exists=pol.get("exists", P.POLICY_EXISTS_IGNORE),
+        )
+        return self._send(ns, digest, request, pol, is_write=True)
+
+    def _out_key(self, key: tuple, digest: bytes, user_key: Any) -> tuple:
+        """The key tuple returned with a record: (ns, set, stored user key or None, digest)."""
+        return (key[0], key[1], user_key, bytearray(digest))
+
+    # ---- single-record API --------------------------------------------------------------------
+
+    def put(self, key: tuple, bins: dict, meta: dict | None = None, policy: dict | None = None) -> None:
+        """Write bins (merge by default; None deletes a bin). Policies: exists, gen, key, ttl."""
+        if not isinstance(bins, dict):
+            raise ParamError("bins must be a dict of {bin_name: value}")
+        self._write(key, lambda **kw: m.Put(bins=bins, **kw), meta, policy)
+
+    def get(self, key: tuple, policy: dict | None = None) -> tuple:
+        """(key, meta, bins) of a record; RecordNotFound if there is none."""
+        return self._read(key, None, False, policy)
+
+    def select(self, key: tuple, bins: list[str], policy: dict | None = None) -> tuple:
+        """(key, meta, bins) with only the named bins."""
+        if not isinstance(bins, (list, tuple)):
+            raise ParamError("select takes a list of bin names")
+        return self._read(key, tuple(bins), False, policy)
+
+    def exists(self, key: tuple, policy: dict | None = None) -> tuple:
+        """(key, meta) — meta is None when the record does not exist (no exception)."""
+        try:
+            out_key, meta, _ = self._read(key, None, True, policy)
+        except RecordNotFound:
+            return self._out_key(key, key_digest(key), None), None
+        return out_key, meta
+
+    def _read(self, key: tuple, bins: tuple | None, header_only: bool, policy: dict | None) -> tuple:
+        ns, set_name, digest = self._key(key)
+        pol = self._policy("read", policy)
+        result = self._send(ns, digest, m.Get(ns, set_name, digest, bins, header_only), pol, False)
+        gen, ttl, record_bins, user_key = result
+        return self._out_key(key, digest, user_key), meta_of(gen, ttl), record_bins
+
+    def remove(self, key: tuple, meta: dict | None = None, policy: dict | None = None) -> None:
+        """Delete a record (RecordNotFound if absent). With policy gen EQ, only at meta's gen."""
+        ns, set_name, digest = self._key(key)
+        pol = self._policy("remove", policy)
+        gen = int((meta or {}).get("gen", 0))
+        request = m.Remove(ns, set_name, digest, gen, pol.get("gen", P.POLICY_GEN_IGNORE))
+        self._send(ns, digest, request, pol, is_write=True)
+
+    def touch(self, key: tuple, val: int = 0, meta: dict | None = None, policy: dict | None = None) -> None:
+        """Reset the record's expiry to `val` seconds and bump its generation."""
+        self.operate(key, [{"op": P.OPERATOR_TOUCH, "val": normalize_ttl(val, 0)}], meta, policy)
+
+    def increment(self, key: tuple, bin: str, offset: int | float, meta: dict | None = None,
+                  policy: dict | None = None) -> None:
+        self.operate(key, [{"op": P.OPERATOR_INCR, "bin": bin, "val": offset}], meta, policy)
+
+    def append(self, key: tuple, bin: str, val: str | bytes, meta: dict | None = None,
+               policy: dict | None = None) -> None:
+        self.operate(key, [{"op": P.OPERATOR_APPEND, "bin": bin, "val": val}], meta, policy)
+
+    def prepend(self, key: tuple, bin: str, val: str | bytes, meta: dict | None = None,
+                policy: dict | None = None) -> None:
+        self.operate(key, [{"op": P.OPERATOR_PREPEND, "bin": bin, "val": val}], meta, policy)
+
+    def operate(self, key: tuple, list: list, meta: dict | None = None, policy: dict | None = None) -> tuple:  # noqa: A002
+        """Apply operations atomically; returns (key, meta, bins read) — the last read per bin."""
+        out_key, record_meta, reads = self.operate_ordered(key, list, meta, policy)
+        return out_key, record_meta, dict(reads)
+
+    def operate_ordered(self, key: tuple, list: list, meta: dict | None = None,  # noqa: A002
+                        policy: dict | None = None) -> tuple:
+        """Like operate, but the reads come back as an ordered list of (bin, value)."""
+        ops = tuple(_op_tuple(op) for op in list)
+        gen, ttl, reads = self._write(key, lambda **kw: m.Operate(ops=ops, **kw), meta, policy, "operate")
+        out_key = self._out_key(key, key_digest(key), None)
+        return out_key, (meta_of(gen, ttl) if gen else None), [tuple(r) for r in reads]
+
+    # ---- many records -------------------------------------------------------------------------
+
+    def batch_read(self, keys: list, bins: list[str] | None = None, policy: dict | None = None) -> BatchRecords:
+        """Read many records; one request per node and chunk. Each BatchRecord has its own result."""
+        pol = self._policy("batch", policy)
+        wanted = tuple(bins) if bins is not None else None
+        records = [BatchRecord(key) for key in keys]
+        digests = [self._key(key) for key in keys]
+        by_node: dict[Address, list[int]] = {}
+        for index, (ns, _, digest) in enumerate(digests):
+            by_node.setdefault(self._route(ns, digest, P.POLICY_REPLICA_MASTER, 0), []).append(index)
+        for address, indexes in by_node.items():
+            for start in range(0, len(indexes), DEFAULT_CLIENT.batch_chunk):
+                chunk = indexes[start : start + DEFAULT_CLIENT.batch_chunk]
+                self._batch_chunk(address, chunk, digests, records, wanted, pol)
+        return BatchRecords(records)
+
+    def _batch_chunk(self, address: Address, chunk: list[int], digests: list, records: list,
+                     bins: tuple | None, policy: dict) -> None:
+        request = m.BatchRead(tuple((digests[i][0], digests[i][2]) for i in chunk), bins)
+        try:
+            reply = self._transport.call(address, request, self._timeout(policy))
+        except (NoConnection, ReplyLost) as exc:
+            raise TimeoutError(f"batch to {address[0]}:{address[1]} failed: {exc}") from None
+        if reply.rc != ResultCode.OK:
+            raise error_for(reply.rc, reply.msg)
+        for index, (rc, gen, ttl, record_bins) in zip(chunk, reply.result):
+            records[index].fill(rc, (meta_of(gen, ttl), record_bins), digests[index][2])
+
+    def scan(self, namespace: str, set: str | None = None) -> Scan:  # noqa: A002
+        """A scan of a namespace (or one set); call `.results()` or `.foreach(callback)`."""
+        return Scan(self, namespace, set)
+
+    def _scan_pages(self, ns: str, set_name: str | None, bins: tuple | None, policy: dict | None):
+        """Yield (digest, user_key, gen, ttl, bins) rows, partition by partition, from the masters."""
+        pol = self._policy("scan", policy)
+        pids_by_node: dict[Address, list[int]] = {}
+        for pid in range(N_PARTITIONS):
+            digest = bytes([pid & 0xFF, pid >> 8]) + bytes(18)  # any digest of that partition
+            pids_by_node.setdefault(self._route(ns, digest, P.POLICY_REPLICA_MASTER, 0), []).append(pid)
+        for address, pids in pids_by_node.items():
+            while pids:
+                request = m.ScanPage(ns, set_name, tuple(pids), DEFAULT_CLIENT.scan_page, bins)
+                result = self._call_node(address, request, pol)
+                yield from result["records"]
+                pids = pids[result["done"] :]
+
+    # ---- info -----------------------------------------------------------------------------------
+
+    def info_all(self, command: str, policy: dict | None = None) -> dict:
+        """{node_id: (error, answer)} for every node, like the official client."""
+        answers = {}
+        for node_id, address in self._nodes.items():
+            try:
+                answers[node_id] = (None, self._info(address, command, policy))
+            except AerospikeError as exc:
+                answers[node_id] = (exc, None)
+        return answers
+
+    def info_single_node(self, command: str, host: str | tuple, policy: dict | None = None) -> str:
+        """The answer of one node, named by node id or (host, port)."""
+        address = self._nodes.get(host) if isinstance(host, str) else (str(host[0]), int(host[1]))
+        if address is None:
+            raise ParamError(f"unknown node {host!r}")
+        return self._info(address, command, policy)
+
+    def info_random_node(self, command: str, policy: dict | None = None) -> str:
+        return self._info(next(iter(self._nodes.values())), command, policy)
+
+    def _info(self, address: Address, command: str, policy: dict | None) -> str:
+        if not isinstance(command, str):
+            raise ParamError("an info command is a str")
+        result = self._call_node(address, m.Info((command,)), self._policy("info", policy))
+        return result[command]
+
+    def _call_node(self, address: Address, request: Any, policy: dict) -> Any:
+        """One request to one named node (info, scans): no routing, no retries."""
+        try:
+            reply = self._transport.call(address, request, self._timeout(policy))
+        except NoConnection as exc:
+            raise ConnectionError(str(exc)) from None
+        except ReplyLost as exc:
+            raise TimeoutError(str(exc)) from None
+        if reply.rc != ResultCode.OK:
+            raise error_for(reply.rc, reply.msg)
+        return reply.result
+
+
+def _op_tuple(op: Any) -> tuple:
+    """An operation dict from `minikv.operations` as the wire tuple (operator, bin, value)."""
+    if not isinstance(op, dict) or "op" not in op:
+        raise ParamError(f"an operation is a dict from minikv.operations, not {op!r}")
+    return (op["op"], op.get("bin"), op.get("val"))
+
+
+def _pids_in_bitmap(bitmap: bytes):
+    """Partition ids whose bit is set; pid p is bit (0x80 >> p % 8) of byte p // 8."""
+    for byte_index, byte in enumerate(bitmap):
+        if byte:
+            for bit in range(8):
+                if byte & (0x80 >> bit):
+                    yield byte_index * 8 + bit

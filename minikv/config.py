@@ -1,0 +1,74 @@
+"""Every tunable of a minikv node, with its unit, its Aerospike counterpart and why we chose it.
+
+Defaults are sized for a laptop course: loopback networking, a few nodes, small data. Where
+Aerospike's default differs, it is written beside ours. Configs are plain frozen dataclasses so
+they can be shown in a notebook, compared in tests and sent to a node process as JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceConfig:
+    """One namespace: a named collection of records with its own rules (Aerospike's `namespace`)."""
+
+    name: str = "test"
+    # copies of each partition; Aerospike's default is 2 as well (effective RF = min(RF, nodes))
+    replication_factor: int = 2
+    # seconds; TTL used when a write says 0. Aerospike's current default is 0 = never expire.
+    default_ttl: int = 0
+    # bytes; larger writes fail with RecordTooBig. Aerospike: max-record-size, default 1 MiB.
+    max_record_size: int = 1 * MiB
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """Node-wide settings. Times are seconds of the node's clock (virtual in the simulator)."""
+
+    namespaces: tuple[NamespaceConfig, ...] = (NamespaceConfig(),)
+    # requests queued behind one key before the node answers RecordBusy.
+    # Aerospike: transaction-pending-limit, default 20.
+    transaction_pending_limit: int = 20
+    # seconds between background purges of expired records. Aerospike's nsup-period defaults
+    # to 0 (off); we run it every second so learners see expired records go.
+    nsup_period: float = 1.0
+    # bytes; a request frame larger than this is refused with RecordTooBig and skipped.
+    # Aerospike's fixed write block is 8 MiB in 7.x, the ceiling for max-record-size.
+    max_frame_size: int = 8 * MiB
+    # how many recent events a node keeps for `cluster.events()` (a ring buffer, never printed)
+    event_log_size: int = 2000
+
+    def namespace(self, name: str) -> NamespaceConfig | None:
+        """The namespace called `name`, or None when the node has no such namespace."""
+        return next((ns for ns in self.namespaces if ns.name == name), None)
+
+    def to_json(self) -> dict:
+        """A JSON-safe dict, to hand the config to a node process on its command line."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> NodeConfig:
+        namespaces = tuple(NamespaceConfig(**ns) for ns in data.pop("namespaces"))
+        return cls(namespaces=namespaces, **data)
+
+
+# Kept apart from NodeConfig because they are client settings, as in the aerospike client.
+@dataclass(frozen=True, slots=True)
+class ClientDefaults:
+    """Client policy defaults, matching the aerospike Python client's."""
+
+    total_timeout: float = 1.0  # seconds (Aerospike: total_timeout 1000 ms)
+    read_max_retries: int = 2  # Aerospike: 2 for reads
+    write_max_retries: int = 0  # Aerospike: 0 for writes (a retried write may apply twice)
+    sleep_between_retries: float = 0.0  # seconds
+    batch_chunk: int = 5000  # keys per batch request (keeps frames far below max_frame_size)
+    scan_page: int = 1000  # records per scan page
+    tend_interval: float = 1.0  # seconds between partition-map checks (Aerospike: 1000 ms)
+
+
+DEFAULT_CLIENT = ClientDefaults()

@@ -1,0 +1,120 @@
+"""Every message a minikv node understands or sends, declared in one place.
+
+Messages are frozen dataclasses: a node never shares an object with another node or a client,
+because every message crosses a codec (`minikv.runtime.codec`) on its way, in the simulator too.
+Field types are checked when a message is decoded, so a handler can trust them.
+
+Aerospike's wire protocol has one "message" type whose header bits and operation list say what
+to do; we give each request its own class because it reads better. The Aerospike-protocol port
+(a later issue) translates between the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# ---- client requests (client -> node, answered by one Reply) -----------------------------------
+# Every single-record request names the record by namespace, set and digest; `user_key` is sent
+# only with POLICY_KEY_SEND (the node then stores it and checks it on later writes).
+
+
+@dataclass(frozen=True, slots=True)
+class Get:
+    """Read a record: all bins (bins=None), some bins, or only its metadata (header_only)."""
+
+    ns: str
+    set_name: str
+    digest: bytes
+    bins: tuple[str, ...] | None = None
+    header_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """Write bins (None deletes a bin), subject to the exists and generation policies."""
+
+    ns: str
+    set_name: str
+    digest: bytes
+    bins: dict[str, Any]
+    user_key: Any = None
+    ttl: int = 0
+    gen: int = 0
+    gen_policy: int = 0
+    exists: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Operate:
+    """Apply ordered operations `(operator, bin, value)` atomically with one generation bump."""
+
+    ns: str
+    set_name: str
+    digest: bytes
+    ops: tuple[tuple[int, str | None, Any], ...]
+    user_key: Any = None
+    ttl: int = 0
+    gen: int = 0
+    gen_policy: int = 0
+    exists: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    """Delete a record, optionally only at generation `gen` (gen_policy EQ)."""
+
+    ns: str
+    set_name: str
+    digest: bytes
+    gen: int = 0
+    gen_policy: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRead:
+    """Read many records at once; `keys` are (namespace, digest) pairs."""
+
+    keys: tuple[tuple[str, bytes], ...]
+    bins: tuple[str, ...] | None = None
+    header_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPage:
+    """Records of the listed partitions, whole partitions at a time, up to about `max_records`."""
+
+    ns: str
+    set_name: str | None
+    pids: tuple[int, ...]
+    max_records: int = 1000
+    bins: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    """asinfo-style commands ("statistics", "namespace/test", ...), answered name -> text."""
+
+    commands: tuple[str, ...]
+
+
+# ---- replies (node -> client) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The answer to one request: a result code (0 = OK), a message for errors, and a result.
+
+    Result shapes: a record read is [gen, ttl, bins, user_key]; a write [gen, ttl]; operate
+    [gen, ttl, [[bin, value], ...]]; a batch [[code, gen, ttl, bins], ...]; a scan page
+    {"records": [[digest, user_key, gen, ttl, bins], ...], "done": n_pids_covered}; info
+    {command: text}.
+    """
+
+    rc: int
+    msg: str = ""
+    result: Any = None
+
+
+CLIENT_REQUESTS: tuple[type, ...] = (Get, Put, Operate, Remove, BatchRead, ScanPage, Info)
+ALL_MESSAGES: tuple[type, ...] = CLIENT_REQUESTS + (Reply,)

@@ -1,0 +1,237 @@
+"""Frames on the wire: a 10-byte header, then one msgpack-encoded message.
+
+    +---------+------+------------+-------------+------------------------+
+    | version | kind | request id | body length | body (msgpack)         |
+    |   u8    |  u8  |  u32 (BE)  |  u32 (BE)   | [MessageName, f1, f2...] |
+    +---------+------+------------+-------------+------------------------+
+
+The request id travels in the header, so a node can answer even a frame whose body it cannot
+decode or will not read (too big). Decoding is strict: the message name must be known, the field
+count right and each field of its declared type; anything else is a `CodecError` with the result
+code to answer. Data from the network is never unpickled, only msgpack-decoded. Aerospike's own
+header is 8 bytes (version, type, 48-bit length); the Aerospike-protocol port has its own codec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, Union
+
+import msgpack
+
+from minikv.core import messages
+from minikv.errors import ResultCode
+
+PROTOCOL_VERSION = 1
+KIND_REQUEST = 1  # client -> node
+KIND_REPLY = 2  # node -> client
+HEADER = struct.Struct(">BBII")
+MAX_REQUEST_ID = 2**32 - 1
+
+
+class CodecError(Exception):
+    """A frame body that cannot become a message; `code` is the result code to answer with."""
+
+    def __init__(self, code: ResultCode, msg: str):
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+
+
+class FramingError(Exception):
+    """Bytes that are not minikv frames at all (wrong version, unknown kind): close the connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame off the wire. `body` is None when the frame was too big and was skipped."""
+
+    kind: int
+    request_id: int
+    body: bytes | None
+    size: int  # the body length the header announced
+
+
+# ---- encoding -----------------------------------------------------------------------------------
+
+_MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in messages.ALL_MESSAGES}
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in messages.ALL_MESSAGES
+}
+
+
+def encode(kind: int, request_id: int, message: Any) -> bytes:
+    """A complete frame carrying `message` (a dataclass from core.messages)."""
+    cls = type(message)
+    body = msgpack.packb(
+        [cls.__name__, *[getattr(message, name) for name in _FIELD_NAMES[cls]]], use_bin_type=True
+    )
+    return HEADER.pack(PROTOCOL_VERSION, kind, request_id, len(body)) + body
+
+
+# ---- decoding -----------------------------------------------------------------------------------
+
+
+def decode(body: bytes) -> Any:
+    """The message in a frame body, with every field type-checked; raises CodecError."""
+    try:
+        items = msgpack.unpackb(body, raw=False, strict_map_key=False, use_list=True)
+    except Exception as exc:  # msgpack raises several types for garbage; all mean the same here
+        raise CodecError(ResultCode.PARAMETER_ERROR, f"undecodable frame body: {exc}") from None
+    if not isinstance(items, list) or not items or not isinstance(items[0], str):
+        raise CodecError(ResultCode.PARAMETER_ERROR, "frame body is not [MessageName, fields...]")
+    cls = _MESSAGE_TYPES.get(items[0])
+    if cls is None:
+        raise CodecError(ResultCode.UNSUPPORTED_FEATURE, f"unknown message {items[0][:40]!r}")
+    return _build(cls, items[1:])
+
+
+def parse_request(frame: Frame, max_body: int) -> tuple[Any, messages.Reply | None]:
+    """(request, None) for a good request frame, or (None, the error reply to send instead)."""
+    if frame.body is None:
+        msg = f"request of {frame.size} bytes exceeds the {max_body} byte frame limit"
+        return None, messages.Reply(ResultCode.RECORD_TOO_BIG, msg)
+    try:
+        message = decode(frame.body)
+    except CodecError as exc:
+        return None, messages.Reply(exc.code, exc.msg)
+    if not isinstance(message, messages.CLIENT_REQUESTS):
+        return None, messages.Reply(ResultCode.PARAMETER_ERROR, f"{type(message).__name__} is not a request")
+    return message, None
+
+
+def _build(cls: type, values: list) -> Any:
+    checkers = _checkers(cls)
+    if len(values) != len(checkers):
+        raise CodecError(
+            ResultCode.PARAMETER_ERROR,
+            f"{cls.__name__} takes {len(checkers)} fields, got {len(values)}",
+        )
+    fields = []
+    for (name, check), value in zip(checkers, values):
+        try:
+            fields.append(check(value))
+        except TypeError as exc:
+            raise CodecError(ResultCode.PARAMETER_ERROR, f"{cls.__name__}.{name}: {exc}") from None
+    return cls(*fields)
+
+
+# ---- field type checks, built once per message class from its annotations -----------------------
+
+Checker = Callable[[Any], Any]  # returns the (possibly converted) value or raises TypeError
+_CHECKER_CACHE: dict[type, list[tuple[str, Checker]]] = {}
+
+
+def _checkers(cls: type) -> list[tuple[str, Checker]]:
+    if cls not in _CHECKER_CACHE:
+        hints = typing.get_type_hints(cls)
+        _CHECKER_CACHE[cls] = [(name, _checker(hints[name])) for name in _FIELD_NAMES[cls]]
+    return _CHECKER_CACHE[cls]
+
+
+def _checker(hint: Any) -> Checker:
+    """A function that checks one value against a type hint (tuples arrive as msgpack lists)."""
+    if hint is Any:
+        return lambda value: value
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        return _union_checker([_checker(arg) for arg in args])
+    if origin is tuple:
+        return _tuple_checker(args)
+    if origin is dict:
+        return _exact_checker(dict)
+    if hint is type(None):
+        return _exact_checker(type(None))
+    return _exact_checker(hint)
+
+
+def _exact_checker(expected: type) -> Checker:
+    def check(value: Any) -> Any:
+        # bool is a subclass of int; a True where an int belongs is a client bug, not a 1
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise TypeError(f"expected {expected.__name__}, got {type(value).__name__}")
+        return value
+
+    return check
+
+
+def _union_checker(options: list[Checker]) -> Checker:
+    def check(value: Any) -> Any:
+        for option in options:
+            try:
+                return option(value)
+            except TypeError:
+                continue
+        raise TypeError(f"unexpected {type(value).__name__}")
+
+    return check
+
+
+def _tuple_checker(args: tuple) -> Checker:
+    homogeneous = len(args) == 2 and args[1] is Ellipsis
+    items = [_checker(args[0])] if homogeneous else [_checker(arg) for arg in args]
+
+    def check(value: Any) -> tuple:
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        if homogeneous:
+            return tuple(items[0](v) for v in value)
+        if len(value) != len(items):
+            raise TypeError(f"expected {len(items)} items, got {len(value)}")
+        return tuple(item(v) for item, v in zip(items, value))
+
+    return check
+
+
+# ---- framing a byte stream ----------------------------------------------------------------------
+
+
+class FrameReader:
+    """Cuts a TCP byte stream into frames. Feed it bytes; it returns the frames completed.
+
+    A frame whose announced body exceeds `max_body` is not buffered: its bytes are skipped as
+    they arrive and a Frame with body None is returned, so the caller can answer RecordTooBig
+    and the stream stays in step. A wrong version or kind raises FramingError (close the socket).
+    """
+
+    def __init__(self, max_body: int, kinds: tuple[int, ...] = (KIND_REQUEST,)):
+        self.max_body = max_body
+        self.kinds = kinds
+        self._buffer = bytearray()
+        self._skipping = 0  # body bytes of an oversized frame still to discard
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self._buffer += data
+        frames: list[Frame] = []
+        while True:
+            if self._skipping:
+                dropped = min(self._skipping, len(self._buffer))
+                del self._buffer[:dropped]
+                self._skipping -= dropped
+                if self._skipping:
+                    return frames
+            frame = self._next_frame()
+            if frame is None:
+                return frames
+            frames.append(frame)
+
+    def _next_frame(self) -> Frame | None:
+        if len(self._buffer) < HEADER.size:
+            return None
+        version, kind, request_id, size = HEADER.unpack_from(self._buffer)
+        if version != PROTOCOL_VERSION or kind not in self.kinds:
+            raise FramingError(f"not a minikv frame (version {version}, kind {kind})")
+        if size > self.max_body:
+            del self._buffer[: HEADER.size]
+            self._skipping = size
+            return Frame(kind, request_id, None, size)
+        end = HEADER.size + size
+        if len(self._buffer) < end:
+            return None
+        body = bytes(self._buffer[HEADER.size : end])
+        del self._buffer[:end]
+        return Frame(kind, request_id, body, size)

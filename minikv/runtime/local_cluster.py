@@ -1,0 +1,256 @@
+"""LocalCluster: a minikv cluster of real OS processes on 127.0.0.1, driven from Python.
+
+    with minikv.LocalCluster(nodes=1) as cluster:
+        client = cluster.client()
+        cluster.kill("n1"); cluster.restart("n1")
+
+Each node is `python -m minikv node` in its own process and session, listening on a port it picks
+itself (port 0) and reports back through a pipe, so two clusters never clash. Node output goes to
+log files (`cluster.logs("n1")`), never to a notebook. Nodes die with the cluster's process: see
+the guards in `process.py`; `close()` (or leaving the `with` block, or interpreter exit) stops them.
+
+Nodes keep records in memory only, as an Aerospike namespace without persistence: a restarted node
+comes back empty (in a cluster, migrations bring its partitions back).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from minikv.client import Client, client as make_client
+from minikv.config import NodeConfig
+from minikv.core.events import Event
+from minikv.core.info import parse_info
+from minikv.core.messages import Info
+from minikv.runtime.transport import TcpTransport
+
+START_TIMEOUT = 15.0  # seconds for a node process to report its port
+STOP_TIMEOUT = 5.0  # seconds for a node to exit after SIGTERM before it gets SIGKILL
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding minikv/
+
+
+class LocalCluster:
+    """Real node processes on this machine, with the fault verbs the course uses."""
+
+    def __init__(self, nodes: int = 1, config: NodeConfig | None = None, host: str = "127.0.0.1",
+                 cpus: list[int] | None = None, empty_handler: bool = False):
+        self.config = config or NodeConfig()
+        self.host = host
+        self._cpus = cpus  # pin node i to cpus[i % len(cpus)] (benchmarks)
+        self._empty_handler = empty_handler
+        self._ids = [f"n{i}" for i in range(1, nodes + 1)]
+        self._procs: dict[str, subprocess.Popen] = {}
+        self._ports: dict[str, int] = {}
+        self._states: dict[str, str] = {}  # {node_id: "alive" | "paused" | "dead"}
+        self._logdir = tempfile.TemporaryDirectory(prefix="minikv-")
+        self._transport = TcpTransport()
+        self._events: dict[str, list[Event]] = {}  # {node_id: events of its running process}
+        self._past_events: list[Event] = []  # events of node processes that are gone
+        self._own_events: list[Event] = []
+        # PR_SET_PDEATHSIG fires when the *thread* that forked a node exits, so every node is
+        # forked from this one long-lived thread rather than from whichever thread asked.
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minikv-spawner")
+        self._finalizer = weakref.finalize(self, _stop_all, self._procs)
+        self.started_at = time.time()
+        for node_id in self._ids:
+            self._spawn(node_id, port=0)
+
+    # ---- what the cluster is -------------------------------------------------------------------
+
+    @property
+    def hosts(self) -> list[tuple[str, int]]:
+        return [(self.host, self._ports[n]) for n in self._ids]
+
+    @property
+    def node_ids(self) -> list[str]:
+        return list(self._ids)
+
+    def pids(self) -> list[int]:
+        """OS pids of the node processes that are running (alive or paused)."""
+        return [self._procs[n].pid for n in self._ids if self._states[n] != "dead"]
+
+    def node_states(self) -> dict[str, str]:
+        return dict(self._states)
+
+    def client(self, **config: Any) -> Client:
+        """A connected client; same as minikv.client({"hosts": cluster.hosts}).connect()."""
+        return make_client({"hosts": self.hosts, **config}).connect()
+
+    # ---- fault verbs ---------------------------------------------------------------------------
+
+    def kill(self, node_id: str) -> None:
+        """SIGKILL the node: no goodbye, in-memory records gone."""
+        proc = self._proc(node_id)
+        if self._states[node_id] == "alive":
+            self._fetch_events(node_id)  # its last words, before they are gone with it
+        self._past_events += self._events.pop(node_id, [])
+        if self._states[node_id] != "dead":
+            proc.kill()
+            proc.wait()
+            self._set_state(node_id, "dead", "killed (SIGKILL)")
+
+    def restart(self, node_id: str) -> None:
+        """Start the node again on its port (killing it first if it runs); it comes back empty."""
+        self.kill(node_id)
+        self._spawn(node_id, port=self._ports[node_id])
+        self._log(node_id, "restarted")
+
+    def pause(self, node_id: str) -> None:
+        """SIGSTOP: the process freezes with its sockets open, like a long GC pause or a VM stall."""
+        self._require(node_id, "alive").send_signal(signal.SIGSTOP)
+        self._set_state(node_id, "paused", "paused (SIGSTOP)")
+
+    def resume(self, node_id: str) -> None:
+        self._require(node_id, "paused").send_signal(signal.SIGCONT)
+        self._set_state(node_id, "alive", "resumed (SIGCONT)")
+
+    # ---- looking inside ------------------------------------------------------------------------
+
+    def info(self, node_id: str, command: str = "statistics") -> dict | str:
+        """An asinfo command on one node: `k=v;...` answers as a dict (numbers as int), else text."""
+        self._proc(node_id)  # raises KeyError for an unknown node
+        reply = self._transport.call((self.host, self._ports[node_id]), Info((command,)), 2.0)
+        return parse_info(reply.result[command])
+
+    def events(self) -> list[Event]:
+        """Every node's event log merged in time order, seconds since the cluster started."""
+        for node_id in self._ids:
+            if self._states[node_id] == "alive":
+                self._fetch_events(node_id)
+        current = [e for events in self._events.values() for e in events]
+        merged = self._own_events + self._past_events + current
+        return sorted((e.shifted(self.started_at) for e in merged), key=lambda e: e.t)
+
+    def logs(self, node_id: str) -> str:
+        """What the node process wrote to stdout/stderr."""
+        return self._logfile(node_id).read_text(errors="replace")
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop every node and clean up. Safe to call twice."""
+        self._finalizer()
+        self._transport.close()
+        self._spawner.shutdown(wait=True)
+        self._logdir.cleanup()
+        for node_id in self._ids:
+            self._states[node_id] = "dead"
+
+    def __enter__(self) -> LocalCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        nodes = ", ".join(f"{n}={self._states[n]}@{self._ports[n]}" for n in self._ids)
+        return f"LocalCluster({nodes})"
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _spawn(self, node_id: str, port: int) -> None:
+        ready_r, ready_w = os.pipe()
+        try:
+            proc = self._spawner.submit(self._popen, node_id, port, ready_w).result()
+        finally:
+            os.close(ready_w)
+        self._procs[node_id] = proc
+        try:
+            self._ports[node_id] = _read_port(ready_r, proc, START_TIMEOUT)
+        except RuntimeError as exc:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"{node_id} did not start: {exc}\n{self.logs(node_id)[-2000:]}") from None
+        finally:
+            os.close(ready_r)
+        self._set_state(node_id, "alive", f"started, pid {proc.pid}, port {self._ports[node_id]}")
+
+    def _popen(self, node_id: str, port: int, ready_w: int) -> subprocess.Popen:
+        index = self._ids.index(node_id)
+        cmd = [sys.executable, "-m", "minikv", "node", "--id", node_id, "--host", self.host,
+               "--port", str(port), "--config", json.dumps(self.config.to_json()),
+               "--ready-fd", str(ready_w), "--parent-pid", str(os.getpid())]
+        if self._cpus:
+            cmd += ["--cpu", str(self._cpus[index % len(self._cpus)])]
+        if self._empty_handler:
+            cmd.append("--empty-handler")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
+        with open(self._logfile(node_id), "ab") as log:
+            return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                                    pass_fds=(ready_w,), start_new_session=True, env=env)
+
+    def _logfile(self, node_id: str) -> Path:
+        return Path(self._logdir.name) / f"{node_id}.log"
+
+    def _proc(self, node_id: str) -> subprocess.Popen:
+        if node_id not in self._procs:
+            raise KeyError(f"no node {node_id!r}; nodes are {self._ids}")
+        return self._procs[node_id]
+
+    def _require(self, node_id: str, state: str) -> subprocess.Popen:
+        proc = self._proc(node_id)
+        if self._states[node_id] != state:
+            raise RuntimeError(f"{node_id} is {self._states[node_id]}, not {state}")
+        return proc
+
+    def _set_state(self, node_id: str, state: str, what: str) -> None:
+        self._states[node_id] = state
+        self._log(node_id, what)
+
+    def _log(self, node_id: str, text: str) -> None:
+        self._own_events.append(Event(time.time(), node_id, "LocalCluster", text))
+
+    def _fetch_events(self, node_id: str) -> None:
+        """Refresh the events of this node's running process (kept in a ring buffer there)."""
+        try:
+            reply = self._transport.call((self.host, self._ports[node_id]), Info(("events",)), 1.0)
+        except Exception:  # unreachable right now: keep what we had
+            return
+        self._events[node_id] = [_parse_event(node_id, line) for line in reply.result["events"].splitlines()]
+
+
+def _parse_event(node_id: str, line: str) -> Event:
+    t, role, text = line.split("\t", 2)
+    return Event(float(t), node_id, role, text)
+
+
+def _read_port(fd: int, proc: subprocess.Popen, timeout: float) -> int:
+    """Wait (with a deadline) for the node to write its port on the ready pipe."""
+    deadline, data = time.monotonic() + timeout, b""
+    while not data.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise RuntimeError(f"no port reported within {timeout} s")
+        readable, _, _ = select.select([fd], [], [], remaining)
+        if readable:
+            chunk = os.read(fd, 64)
+            if not chunk:
+                raise RuntimeError(f"exited with status {proc.wait()} before reporting a port")
+            data += chunk
+    return int(data)
+
+
+def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM every node (SIGCONT first, so paused ones can act on it), then SIGKILL stragglers."""
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.terminate()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
