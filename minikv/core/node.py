@@ -101,7 +101,8 @@ class Node:
             return Reply(exc.code, exc.msg)
         except AerospikeError as exc:
             self.stats[f"client_{kind}_error"] += 1
-            self.stats[_FAIL_COUNTERS.get(exc.code, "fail_other")] += 1
+            if exc.code in _FAIL_COUNTERS:
+                self.stats[_FAIL_COUNTERS[exc.code]] += 1
             return Reply(exc.code, exc.msg)
         except Exception as exc:  # a bug in minikv: answer, log, keep serving
             self.stats[f"client_{kind}_error"] += 1
