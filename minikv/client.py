@@ -25,6 +25,7 @@ from minikv.core import messages as m
 from minikv.errors import (
     AerospikeError,
     ClientError,
+    ClusterError,
     ConnectionError,
     InvalidHostError,
     ParamError,
@@ -88,25 +89,41 @@ class Client:
         return partition_id(key_digest((ns, set_name, key)))
 
     def _tend(self, addresses: list[Address]) -> None:
-        """Ask each node who it is and which partitions it holds; rebuild the map if it moved."""
+        """Find every node (seeds, then the peers each node names) and, when any node's
+        partition-generation moved or a node came or went, rebuild the partition map."""
         self._last_tend = self._transport.now()
-        for address in addresses:
-            try:
-                reply = self._transport.call(
-                    address, m.Info(("node", "partition-generation")), INFO_TIMEOUT
-                )
-            except (NoConnection, ReplyLost):
+        found: dict[str, Address] = {}
+        queue, asked, changed = list(dict.fromkeys(addresses)), set(), False
+        while queue:
+            address = queue.pop(0)
+            if address in asked:
                 continue
-            node_id, generation = reply.result["node"], int(reply.result["partition-generation"])
-            self._nodes[node_id] = address
-            if self._generations.get(node_id) != generation:
-                self._generations[node_id] = generation
+            asked.add(address)
+            answer = self._ask(address, ("node", "partition-generation", "peers"))
+            if answer is None:
+                continue
+            found[answer["node"]] = address
+            queue += [_address(a) for a in _peer_addresses(answer["peers"])]
+            generation = int(answer["partition-generation"])
+            changed |= self._generations.get(answer["node"]) != generation
+            self._generations[answer["node"]] = generation
+        if found and (changed or set(found) != set(self._nodes)):
+            self._nodes = found
+            self._pmap = {}
+            for node_id, address in found.items():
                 self._load_replicas(node_id, address)
+
+    def _ask(self, address: Address, commands: tuple[str, ...]) -> dict | None:
+        try:
+            reply = self._transport.call(address, m.Info(commands), INFO_TIMEOUT)
+        except (NoConnection, ReplyLost):
+            return None
+        return reply.result if reply.rc == ResultCode.OK else None
 
     def _load_replicas(self, node_id: str, address: Address) -> None:
         """Apply one node's `replicas` answer: `ns:regime,count,bitmap0,bitmap1...;...`."""
-        reply = self._transport.call(address, m.Info(("replicas",)), INFO_TIMEOUT)
-        for entry in filter(None, reply.result["replicas"].split(";")):
+        answer = self._ask(address, ("replicas",))
+        for entry in filter(None, (answer or {}).get("replicas", "").split(";")):
             ns, _, fields = entry.partition(":")
             _regime, count, *bitmaps = fields.split(",")
             table = self._pmap.setdefault(ns, [])
@@ -119,7 +136,7 @@ class Client:
     def _route(self, ns: str, digest: bytes, replica: int, attempt: int) -> Address:
         """The node to ask: the master, or for reads a replica as the replica policy says."""
         if self._transport.now() - self._last_tend > DEFAULT_CLIENT.tend_interval:
-            self._tend(list(self._nodes.values()) or self._seeds)
+            self._tend(self._seeds + list(self._nodes.values()))
         owners = [row[partition_id(digest)] for row in self._pmap.get(ns, [])]
         owners = [node for node in owners if node in self._nodes]
         if not owners:  # unknown namespace or no map yet: any node will answer (or refuse)
@@ -172,6 +189,8 @@ class Client:
                 continue
             if reply.rc == ResultCode.OK:
                 return reply.result
+            if reply.rc == ResultCode.TIMEOUT:  # the node gave up waiting (replicas, proxy)
+                in_doubt = in_doubt or is_write
             if reply.rc == ResultCode.PARTITION_UNAVAILABLE and attempt < retries:
                 self._last_tend = float("-inf")
                 failure = error_for(reply.rc, reply.msg, in_doubt=in_doubt)
@@ -196,6 +215,7 @@ class Client:
             ns=ns, set_name=set_name, digest=digest, user_key=user_key,
             ttl=normalize_ttl(meta.get("ttl"), pol.get("ttl", 0)), gen=int(meta.get("gen", 0)),
             gen_policy=pol.get("gen", P.POLICY_GEN_IGNORE), exists=pol.get("exists", P.POLICY_EXISTS_IGNORE),
+            commit_level=pol.get("commit_level", P.POLICY_COMMIT_LEVEL_ALL),
         )
         return self._send(ns, digest, request, pol, is_write=True)
 
@@ -241,7 +261,8 @@ class Client:
         ns, set_name, digest = self._key(key)
         pol = self._policy("remove", policy)
         gen = int((meta or {}).get("gen", 0))
-        request = m.Remove(ns, set_name, digest, gen, pol.get("gen", P.POLICY_GEN_IGNORE))
+        request = m.Remove(ns, set_name, digest, gen, pol.get("gen", P.POLICY_GEN_IGNORE),
+                           pol.get("commit_level", P.POLICY_COMMIT_LEVEL_ALL))
         self._send(ns, digest, request, pol, is_write=True)
 
     def touch(self, key: tuple, val: int = 0, meta: dict | None = None, policy: dict | None = None) -> None:
@@ -307,18 +328,30 @@ class Client:
         return Scan(self, namespace, set)
 
     def _scan_pages(self, ns: str, set_name: str | None, bins: tuple | None, policy: dict | None):
-        """Yield (digest, user_key, gen, ttl, bins) rows, partition by partition, from the masters."""
-        pol = self._policy("scan", policy)
-        pids_by_node: dict[Address, list[int]] = {}
-        for pid in range(N_PARTITIONS):
+        """Yield (digest, user_key, gen, ttl, bins) rows, partition by partition, from the masters.
+        Partitions a node no longer masters come back as "missed" and are asked again."""
+        pol, pending = self._policy("scan", policy), list(range(N_PARTITIONS))
+        for _ in range(3):
+            missed: list[int] = []
+            for address, pids in self._pids_by_master(ns, pending).items():
+                while pids:
+                    request = m.ScanPage(ns, set_name, tuple(pids), DEFAULT_CLIENT.scan_page, bins)
+                    result = self._call_node(address, request, pol)
+                    yield from result["records"]
+                    missed += result.get("missed", [])
+                    pids = pids[result["done"] :]
+            if not missed:
+                return
+            self._tend(self._seeds + list(self._nodes.values()))
+            pending = missed
+        raise ClusterError(f"{len(pending)} partitions of {ns} have no reachable master")
+
+    def _pids_by_master(self, ns: str, pids: list[int]) -> dict[Address, list[int]]:
+        by_node: dict[Address, list[int]] = {}
+        for pid in pids:
             digest = bytes([pid & 0xFF, pid >> 8]) + bytes(18)  # any digest of that partition
-            pids_by_node.setdefault(self._route(ns, digest, P.POLICY_REPLICA_MASTER, 0), []).append(pid)
-        for address, pids in pids_by_node.items():
-            while pids:
-                request = m.ScanPage(ns, set_name, tuple(pids), DEFAULT_CLIENT.scan_page, bins)
-                result = self._call_node(address, request, pol)
-                yield from result["records"]
-                pids = pids[result["done"] :]
+            by_node.setdefault(self._route(ns, digest, P.POLICY_REPLICA_MASTER, 0), []).append(pid)
+        return by_node
 
     # ---- info -----------------------------------------------------------------------------------
 
@@ -366,6 +399,16 @@ def _op_tuple(op: Any) -> tuple:
     if not isinstance(op, dict) or "op" not in op:
         raise ParamError(f"an operation is a dict from minikv.operations, not {op!r}")
     return (op["op"], op.get("bin"), op.get("val"))
+
+
+def _peer_addresses(text: str) -> list[str]:
+    """`n2=127.0.0.1:3002;n3=...` -> ["127.0.0.1:3002", ...]"""
+    return [item.split("=", 1)[1] for item in text.split(";") if "=" in item]
+
+
+def _address(text: str) -> Address:
+    host, _, port = text.rpartition(":")
+    return host, int(port)
 
 
 def _pids_in_bitmap(bitmap: bytes):

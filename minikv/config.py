@@ -24,6 +24,10 @@ class NamespaceConfig:
     default_ttl: int = 0
     # bytes; larger writes fail with RecordTooBig. Aerospike: max-record-size, default 1 MiB.
     max_record_size: int = 1 * MiB
+    # which copy wins when two versions of a record meet (migrations, duplicate resolution):
+    # "generation" (Aerospike's AP default: more writes win, then the later update) or
+    # "last-update-time" (the later update wins, then the generation).
+    conflict_resolution: str = "generation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,34 @@ class NodeConfig:
     max_frame_size: int = 8 * MiB
     # how many recent events a node keeps for `cluster.events()` (a ring buffer, never printed)
     event_log_size: int = 2000
+
+    # -- membership (notebook 02) --
+    # seconds between heartbeats. Aerospike: heartbeat interval 150 ms.
+    heartbeat_interval: float = 0.1
+    # missed heartbeats before a peer is declared dead. Aerospike: timeout 10 (so 1.5 s).
+    heartbeat_timeout_intervals: int = 5
+    # seconds between membership decisions; arrivals and departures inside one quantum become a
+    # single view change. Aerospike computes ~1.8 s from its defaults; we keep demos snappy.
+    quantum_interval: float = 0.2
+    # seconds the principal waits for answers in each phase of a clustering round
+    round_timeout: float = 0.3
+    # quanta a node waits outside any view it can join before it forms a cluster of its own
+    orphan_quanta: int = 5
+
+    # -- migrations (notebook 04) --
+    migrate_batch_records: int = 200  # records per MigrateInsert message
+    migrate_max_emigrations: int = 64  # partitions a node sends at once (Aerospike: migrate-threads 1)
+    migrate_retransmit: float = 0.5  # seconds before an unacknowledged migration message is resent
+
+    # -- transactions (notebook 03) --
+    # seconds a node waits for replica acks, duplicate copies or a proxied answer before
+    # failing the request as in doubt. Aerospike: transaction-max-ms 1000.
+    transaction_max: float = 1.0
+
+    @property
+    def node_timeout(self) -> float:
+        """Seconds of silence after which a peer is considered dead."""
+        return self.heartbeat_interval * self.heartbeat_timeout_intervals
 
     def namespace(self, name: str) -> NamespaceConfig | None:
         """The namespace called `name`, or None when the node has no such namespace."""

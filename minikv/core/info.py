@@ -2,14 +2,14 @@
 
 Aerospike's `asinfo -v <command>` returns `name=value` pairs separated by `;`. We answer the same
 commands with the same statistic names where minikv has the concept, so what a learner reads in
-a notebook is what an operator reads on a real cluster. `events` is ours: the node's recent event
-log, one event per line, fields separated by tabs.
+a notebook is what an operator reads on a real cluster. Ours only: `events` (the node's recent
+event log, one event per line, fields separated by tabs) and `peers` as `node=host:port` pairs.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from minikv.core.messages import Info
 from minikv.keys import N_PARTITIONS
@@ -17,7 +17,7 @@ from minikv.keys import N_PARTITIONS
 if TYPE_CHECKING:
     from minikv.core.node import Node
 
-VERSION = "minikv 0.1.0"
+VERSION = "minikv 0.2.0"
 UNKNOWN = "ERROR::unrecognized command"
 
 
@@ -32,13 +32,15 @@ class InfoService:
             "version": lambda: VERSION,
             "namespaces": lambda: ";".join(node.stores),
             "statistics": self.statistics,
-            "partition-generation": lambda: str(node.partition_generation),
-            "cluster-stable": lambda: f"{node.cluster_key:x}",
+            "partition-generation": lambda: str(node.partitions.generation),
+            "cluster-stable": self.cluster_stable,
             "replicas": self.replicas,
+            "partition-info": self.partition_info,
+            "peers": self.peers,
             "events": self.events,
         }
 
-    def on_Info(self, msg: Info) -> dict[str, str]:
+    def on_Info(self, msg: Info, origin: Any) -> dict[str, str]:
         return {command: self.answer(command) for command in msg.commands}
 
     def answer(self, command: str) -> str:
@@ -48,45 +50,97 @@ class InfoService:
         return handler() if handler else UNKNOWN
 
     def statistics(self) -> str:
-        node = self.node
-        stats = {
-            "cluster_size": 1,
-            "cluster_key": f"{node.cluster_key:X}",
-            "cluster_generation": 1,
-            "cluster_principal": node.node_id,
-            "cluster_integrity": "true",
+        node, view = self.node, self.node.cluster.view
+        return _pairs({
+            "cluster_size": len(view.succession),
+            "cluster_key": f"{view.ckey:X}",
+            "cluster_generation": view.generation,
+            "cluster_principal": view.principal or "",
+            "cluster_members": ",".join(view.succession),
+            "cluster_integrity": "true" if view.ckey else "false",
+            "cluster_is_member": "true" if node.node_id in view.succession else "false",
             "uptime": int(node.now - node.started),
             "objects": sum(store.count() for store in node.stores.values()),
-            "migrate_partitions_remaining": 0,
+            "migrate_partitions_remaining": sum(sum(node.partitions.migrations_remaining(ns))
+                                                for ns in node.stores),
+            "migrate_records_transmitted": node.migrator.tx_records,
+            "migrate_records_received": node.migrator.rx_records,
             **node.stats,
-        }
-        return _pairs(stats)
+        })
 
     def namespace(self, name: str) -> str:
         store = self.node.stores.get(name)
         if store is None:
             return f"ERROR::namespace {name} not found"
-        config = store.config
+        tx, rx = self.node.partitions.migrations_remaining(name)
+        size = len(self.node.members)
         return _pairs({
             "objects": store.count(),
-            "replication-factor": config.replication_factor,
-            "effective_replication_factor": 1,
-            "default-ttl": config.default_ttl,
-            "max-record-size": config.max_record_size,
-            "ns_cluster_size": 1,
-            "migrate_tx_partitions_remaining": 0,
-            "migrate_rx_partitions_remaining": 0,
+            "replication-factor": store.config.replication_factor,
+            "effective_replication_factor": min(store.config.replication_factor, size) if size else 0,
+            "default-ttl": store.config.default_ttl,
+            "max-record-size": store.config.max_record_size,
+            "conflict-resolution-policy": store.config.conflict_resolution,
+            "ns_cluster_size": size,
+            "migrate_tx_partitions_remaining": tx,
+            "migrate_rx_partitions_remaining": rx,
         })
+
+    def cluster_stable(self) -> str:
+        """The cluster key once this node has no migrations left, as Aerospike's command."""
+        remaining = sum(sum(self.node.partitions.migrations_remaining(ns)) for ns in self.node.stores)
+        if not self.node.ckey or remaining:
+            return "ERROR::unstable-cluster"
+        return f"{self.node.ckey:X}"
 
     def replicas(self) -> str:
         """The client's partition map, Aerospike-style: per namespace `ns:regime,count,bitmap...`
-        where each base64 bitmap has bit pid set if this node holds replica index i of pid.
-        A node alone is master of all 4096 partitions."""
-        everything = base64.b64encode(bytes([0xFF]) * (N_PARTITIONS // 8)).decode()
-        return ";".join(f"{ns}:0,1,{everything}" for ns in self.node.stores)
+        where bitmap i has bit pid set if this node claims replica index i of pid
+        (index 0 as working master, i > 0 as a replica holding a full copy)."""
+        entries = []
+        for ns in self.node.stores:
+            claims = self.node.partitions.claims(ns)
+            bitmaps = [_bitmap(pids) for pids in claims]
+            entries.append(f"{ns}:0,{len(claims)},{','.join(bitmaps)}")
+        return ";".join(entries)
+
+    def partition_info(self) -> str:
+        """One row per namespace and partition: ns:pid:state:replica:working_master:dupl:records.
+        States as asinfo: S synced replica, D replica still receiving, Z non-replica with data,
+        A absent."""
+        rows = ["namespace:partition:state:replica:working_master:n_dupl:records"]
+        for ns, parts in self.node.partitions.parts.items():
+            for pid, state in enumerate(parts):
+                rows.append(":".join(map(str, (ns, pid, *self._partition_row(ns, pid, state)))))
+        return ";".join(rows)
+
+    def _partition_row(self, ns: str, pid: int, state: Any) -> tuple:
+        me, plan = self.node.node_id, state.plan
+        replicas = plan.replicas if plan else ()
+        records = len(self.node.stores[ns].partitions[pid])
+        index = replicas.index(me) if me in replicas else -1
+        if me in replicas:
+            letter = "S" if state.copy and state.copy.full else "D"
+        else:
+            letter = "Z" if records or state.copy else "A"
+        dupl = len(plan.duplicates) if plan else 0
+        return letter, index, state.working_master or "", dupl, records
+
+    def peers(self) -> str:
+        addresses = self.node.heartbeat.addresses
+        return ";".join(f"{n}={addresses[n][0]}:{addresses[n][1]}"
+                        for n in self.node.members if n in addresses and n != self.node.node_id)
 
     def events(self) -> str:
         return "\n".join(f"{e.t!r}\t{e.role}\t{e.text}" for e in self.node.events)
+
+
+def _bitmap(pids: list[int]) -> str:
+    """Base64 of a 4096-bit map; pid p is bit (0x80 >> p % 8) of byte p // 8."""
+    bits = bytearray(N_PARTITIONS // 8)
+    for pid in pids:
+        bits[pid >> 3] |= 0x80 >> (pid & 7)
+    return base64.b64encode(bytes(bits)).decode()
 
 
 def _pairs(values: dict) -> str:

@@ -43,6 +43,7 @@ class Put:
     gen: int = 0
     gen_policy: int = 0
     exists: int = 0
+    commit_level: int = 0  # POLICY_COMMIT_LEVEL_ALL: reply after every replica has it
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class Operate:
     gen: int = 0
     gen_policy: int = 0
     exists: int = 0
+    commit_level: int = 0  # POLICY_COMMIT_LEVEL_ALL: reply after every replica has it
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class Remove:
     digest: bytes
     gen: int = 0
     gen_policy: int = 0
+    commit_level: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,5 +119,18 @@ class Reply:
     result: Any = None
 
 
-CLIENT_REQUESTS: tuple[type, ...] = (Get, Put, Operate, Remove, BatchRead, ScanPage, Info)
-ALL_MESSAGES: tuple[type, ...] = CLIENT_REQUESTS + (Reply,)
+# ---- cluster administration (LocalCluster / SimCluster -> node, answered by a Reply) ------------
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    """Operator commands: `seeds` (addresses of peers to heartbeat), `faults` (link rules this
+    node applies to what it sends), `leave` (graceful removal). Real Aerospike has asinfo
+    commands and config files for these; fault injection is ours."""
+
+    command: str
+    args: dict[str, Any]
+
+
+CLIENT_REQUESTS: tuple[type, ...] = (Get, Put, Operate, Remove, BatchRead, ScanPage, Info, Admin)
+Request = Get | Put | Operate | Remove | BatchRead | ScanPage | Info  # what a node may proxy

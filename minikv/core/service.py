@@ -1,181 +1,249 @@
-"""The client service: how one node serves reads and writes of single records.
+"""The client service: how a node serves reads and writes in a cluster.
 
-This is Aerospike's transaction path on one node, in order: find the namespace, serialise the
-request behind any other on the same key (`RwRequestTable`), check the exists and generation
-policies, apply the bin operations to a copy, bump the generation, compute the expiry, check the
-size, store. A handler raises an `errors.ServerError` subclass to refuse; the node turns it into
-an error reply with that result code, so the node itself never fails on a bad request.
+A request for a key first finds its partition. If this node is not the partition's working
+master, it *proxies* the request there and relays the answer (the client's map was stale; it
+will catch up). On the master a write then follows Aerospike's transaction path:
 
-Notebook 00 uses these through the client; notebook 06 leans on the generation checks.
+    serialise behind other writes to the key (RwRequestTable; > 20 waiting -> RecordBusy)
+    -> resolve duplicates if the partition has them (ask their holders, keep the best copy)
+    -> apply locally (writes.py: policies, operations, generation, expiry, size)
+    -> replicate to the other replicas; with commit level ALL wait for their acks
+    -> answer, release the key, start the next waiting write.
+
+Any step may wait for other nodes, so handlers return PENDING and the answer goes out later.
+Reads are served by the master, or by a replica holding a full copy when the client chose one.
+Notebooks 00 and 03 follow this path; notebook 06 leans on the generation checks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 from minikv import policies as P
-from minikv.core.bin_ops import OpsOutcome, apply_ops
-from minikv.core.messages import BatchRead, Get, Operate, Put, Remove, ScanPage
-from minikv.core.records import Record, check_bins, next_generation, void_time_for
+from minikv.core.fabric import Proxy, ProxyReply
+from minikv.core.messages import Admin, BatchRead, Get, Operate, Put, Remove, ScanPage
+from minikv.core.records import Record, check_bins
 from minikv.core.rw_requests import Admission, RwRequestTable
 from minikv.core.storage import NamespaceStore
+from minikv.core.writes import WriteOutcome, apply_remove, apply_write
 from minikv.errors import (
     AerospikeError,
+    ClusterError,
     InvalidRequest,
     NamespaceNotFound,
     RecordBusy,
-    RecordExistsError,
-    RecordGenerationError,
-    RecordKeyMismatch,
     RecordNotFound,
-    RecordTooBig,
     ResultCode,
+    TimeoutError,
 )
-from minikv.keys import DIGEST_SIZE, N_PARTITIONS
+from minikv.keys import DIGEST_SIZE, N_PARTITIONS, partition_id
 
 if TYPE_CHECKING:
     from minikv.core.node import Node
 
-MAX_SET_NAME = 63  # bytes, Aerospike's limit
-_KEY_TYPES = (str, int, float, bytes)
+PENDING = object()  # a handler's "the answer will come later"
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyOrigin:
+    """Where a proxied request came from: answer with a ProxyReply to that node."""
+
+    src: str
+    tid: int
 
 
 class ClientService:
-    """Handles the client requests of one node. Each `on_<Request>` returns the reply's result."""
+    """Serves client requests on one node. Request handlers take (message, origin)."""
 
     def __init__(self, node: Node):
         self.node = node
         self.rw = RwRequestTable(node.config.transaction_pending_limit)
+        self._tids = itertools.count(1)
+        self.proxies: dict[int, tuple[Any, str, float]] = {}  # {tid: (origin, request name, deadline)}
 
-    # ---- reads ----------------------------------------------------------------------------------
+    # ---- reads -----------------------------------------------------------------------------------
 
-    def on_Get(self, msg: Get) -> list:
-        record = self._store(msg.ns).get(self._digest(msg.digest), self.node.now)
+    def on_Get(self, msg: Get, origin: Any) -> Any:
+        store, pid = self._store(msg.ns), partition_id(self._digest(msg.digest))
+        if not self._can_read(msg.ns, pid):
+            return self._proxy(msg, origin, msg.ns, pid)
+        record = store.get(msg.digest, self.node.now)
         if record is None:
             raise RecordNotFound("record not found")
         return self._read_result(record, msg.bins, msg.header_only)
 
-    def on_BatchRead(self, msg: BatchRead) -> list:
+    def on_BatchRead(self, msg: BatchRead, origin: Any) -> list:
         return [self._batch_item(ns, digest, msg) for ns, digest in msg.keys]
 
-    def on_ScanPage(self, msg: ScanPage) -> dict:
-        """Whole partitions in the order asked, stopping after the one that reaches max_records."""
-        store, rows, done = self._store(msg.ns), [], 0
+    def _batch_item(self, ns: str, digest: bytes, msg: BatchRead) -> list:
+        try:
+            store, pid = self._store(ns), partition_id(self._digest(digest))
+            if not self._can_read(ns, pid):
+                raise ClusterError("this node does not hold the partition")
+            record = store.get(digest, self.node.now)
+            if record is None:
+                raise RecordNotFound("record not found")
+        except AerospikeError as exc:
+            return [int(exc.code), 0, 0, None]
+        gen, ttl, bins, _ = self._read_result(record, msg.bins, msg.header_only)
+        return [int(ResultCode.OK), gen, ttl, bins]
+
+    def on_ScanPage(self, msg: ScanPage, origin: Any) -> dict:
+        """Whole partitions we master, in the order asked, up to about max_records; pids we do
+        not master come back in "missed" for the client to ask their master."""
+        store, rows, done, missed = self._store(msg.ns), [], 0, []
         for pid in msg.pids:
             if not 0 <= pid < N_PARTITIONS:
                 raise InvalidRequest(f"partition id {pid} outside 0..{N_PARTITIONS - 1}")
+            done += 1
+            if not self._is_master(msg.ns, pid):
+                missed.append(pid)
+                continue
             for digest, record in store.live_records(pid, self.node.now):
                 if msg.set_name is None or record.set_name == msg.set_name:
                     _, ttl, bins, user_key = self._read_result(record, msg.bins, False)
                     rows.append([digest, user_key, record.gen, ttl, bins])
-            done += 1
             if len(rows) >= msg.max_records:
                 break
-        return {"records": rows, "done": done}
-
-    def _batch_item(self, ns: str, digest: bytes, msg: BatchRead) -> list:
-        try:
-            gen, ttl, bins, _ = self.on_Get(Get(ns, "", digest, msg.bins, msg.header_only))
-        except AerospikeError as exc:
-            return [int(exc.code), 0, 0, None]
-        return [int(ResultCode.OK), gen, ttl, bins]
+        return {"records": rows, "done": done, "missed": missed}
 
     def _read_result(self, record: Record, bins: tuple[str, ...] | None, header_only: bool) -> list:
         ttl = record.ttl(self.node.now)
         if header_only:
             return [record.gen, ttl, None, record.user_key]
-        if bins is None:
-            return [record.gen, ttl, record.bins, record.user_key]
-        picked = {name: record.bins[name] for name in bins if name in record.bins}
-        return [record.gen, ttl, picked, record.user_key]
+        if bins is not None:
+            return [record.gen, ttl, {b: record.bins[b] for b in bins if b in record.bins}, record.user_key]
+        return [record.gen, ttl, record.bins, record.user_key]
 
-    # ---- writes: each one holds its key in the rw-request table while it runs ------------------
+    # ---- writes ----------------------------------------------------------------------------------
 
-    def on_Put(self, msg: Put) -> list:
+    def on_Put(self, msg: Put, origin: Any) -> Any:
         check_bins(msg.bins)
         if not msg.bins:
             raise InvalidRequest("a put needs at least one bin")
         ops = [(P.OPERATOR_WRITE, name, value) for name, value in msg.bins.items()]
         replace = msg.exists in (P.POLICY_EXISTS_REPLACE, P.POLICY_EXISTS_CREATE_OR_REPLACE)
-        record, _ = self._serialised(msg.digest, lambda: self._write(msg, ops, replace))
-        return [record.gen, record.ttl(self.node.now)] if record else [0, 0]
+        return self._write(msg, origin, lambda store: apply_write(store, msg, ops, replace, self.node.now),
+                           lambda out: [out.record.gen, out.record.ttl(self.node.now)] if out.record else [0, 0])
 
-    def on_Operate(self, msg: Operate) -> list:
+    def on_Operate(self, msg: Operate, origin: Any) -> Any:
         if not msg.ops:
             raise InvalidRequest("operate needs at least one operation")
-        record, reads = self._serialised(msg.digest, lambda: self._write(msg, list(msg.ops), False))
-        if record is None:
-            return [0, 0, reads]
-        return [record.gen, record.ttl(self.node.now), reads]
+        def result(out: WriteOutcome) -> list:
+            return [out.record.gen, out.record.ttl(self.node.now), out.reads] if out.record else [0, 0, out.reads]
+        return self._write(msg, origin, lambda store: apply_write(store, msg, list(msg.ops), False, self.node.now),
+                           result)
 
-    def on_Remove(self, msg: Remove) -> list:
-        def remove() -> tuple[None, list]:
-            store = self._store(msg.ns)
-            current = store.get(self._digest(msg.digest), self.node.now)
-            if current is None:
-                raise RecordNotFound("record not found")
-            _check_generation(msg.gen_policy, msg.gen, current)
-            store.delete(msg.digest)
-            return None, []
+    def on_Remove(self, msg: Remove, origin: Any) -> Any:
+        return self._write(msg, origin, lambda store: apply_remove(store, msg, self.node.now), lambda out: [0, 0])
 
-        self._serialised(msg.digest, remove)
-        return [0, 0]
-
-    def _serialised(self, digest: bytes, run: Any) -> Any:
-        """Run a write while holding its key. Queued writes wait for replication (later issues);
-        here every write completes at once, so admission is RUN unless the key is held."""
-        admission = self.rw.admit(self._digest(digest), run)
+    def _write(self, msg: Put | Operate | Remove, origin: Any, apply: Callable[[NamespaceStore], WriteOutcome],
+               result: Callable[[WriteOutcome], Any]) -> Any:
+        """Route to the master, then run the write while holding its key."""
+        store, pid = self._store(msg.ns), partition_id(self._digest(msg.digest))
+        if not self._is_master(msg.ns, pid):
+            return self._proxy(msg, origin, msg.ns, pid)
+        job = lambda: self._resolve_then_apply(msg, origin, store, pid, apply, result)  # noqa: E731
+        admission = self.rw.admit(msg.digest, job)
         if admission is Admission.BUSY:
             raise RecordBusy(f"more than {self.rw.pending_limit} requests queued on this key")
-        assert admission is Admission.RUN, "writes complete in one step, so none can be queued"
+        if admission is Admission.RUN:
+            job()
+        return PENDING
+
+    def _resolve_then_apply(self, msg: Any, origin: Any, store: NamespaceStore, pid: int,
+                            apply: Callable, result: Callable) -> None:
+        duplicates = self._duplicates(msg.ns, pid)
+        if not duplicates:
+            self._apply(msg, origin, store, pid, apply, result)
+            return
+        def resolved(ok: bool) -> None:
+            if ok:
+                self._apply(msg, origin, store, pid, apply, result)
+            else:
+                self._complete(msg, origin, TimeoutError("duplicate resolution timed out"))
+        self.node.replication.dup_resolve(msg.ns, msg.digest, duplicates, resolved)
+
+    def _apply(self, msg: Any, origin: Any, store: NamespaceStore, pid: int, apply: Callable,
+               result: Callable) -> None:
         try:
-            return run()
-        finally:
-            nxt = self.rw.release(digest)
-            assert nxt is None, "nothing can have queued while a one-step write ran"
+            outcome = apply(store)
+        except Exception as exc:  # noqa: BLE001 - refused: answer it and free the key
+            self._complete(msg, origin, exc)
+            return
+        if not outcome.changed:
+            self._complete(msg, origin, result(outcome))
+            return
+        def replicated(ok: bool) -> None:
+            answer = result(outcome) if ok else TimeoutError("replica acks timed out", in_doubt=True)
+            self._complete(msg, origin, answer)
+        wait = msg.commit_level == P.POLICY_COMMIT_LEVEL_ALL
+        self.node.replication.replicate(msg.ns, msg.digest, outcome.blob, self._targets(msg.ns, pid),
+                                        wait, replicated)
 
-    def _write(self, msg: Put | Operate, ops: list, replace: bool) -> tuple[Record | None, list]:
-        """The write path after serialisation: policies, operations, generation, expiry, size."""
-        store, now = self._store(msg.ns), self.node.now
-        current = store.get(self._digest(msg.digest), now)
-        _check_exists(msg.exists, current)
-        _check_generation(msg.gen_policy, msg.gen, current)
-        user_key = self._user_key(msg.user_key, current)
-        base = {} if current is None or replace else current.bins
-        outcome = apply_ops(base, ops, exists=current is not None)
-        if outcome.delete_record or (outcome.wrote and not outcome.bins):
-            if current is not None:
-                store.delete(msg.digest)
-            return None, outcome.reads
-        if not (outcome.wrote or outcome.touched):
-            if current is None:
-                raise RecordNotFound("record not found")
-            return current, outcome.reads
-        if current is None and not outcome.wrote:
-            raise RecordNotFound("cannot touch a record that does not exist")
-        record = self._next_version(msg, current, outcome, user_key)
-        self._store_checked(store, msg.digest, record)
-        return record, outcome.reads
+    def _complete(self, msg: Any, origin: Any, outcome: Any) -> None:
+        self.node.finish(origin, type(msg).__name__, outcome)
+        waiting = self.rw.release(msg.digest)
+        if waiting is not None:
+            waiting()
 
-    def _next_version(self, msg: Put | Operate, current: Record | None, outcome: OpsOutcome,
-                      user_key: Any) -> Record:
-        now = self.node.now
-        ttl = outcome.ttl if outcome.ttl is not None else msg.ttl
-        if not 0 <= ttl <= 0xFFFFFFFF:
-            raise InvalidRequest(f"ttl {ttl} is not a valid 32-bit ttl")
-        void_time = void_time_for(ttl, now, self._store(msg.ns).config.default_ttl, current)
-        gen = next_generation(current.gen if current else 0)
-        lut = max(now, current.lut) if current else now
-        return Record(gen, void_time, lut, outcome.bins, msg.set_name, user_key)
+    # ---- where a partition lives -----------------------------------------------------------------
 
-    def _store_checked(self, store: NamespaceStore, digest: bytes, record: Record) -> None:
-        blob = record.pack()
-        limit = store.config.max_record_size
-        if len(blob) > limit:
-            raise RecordTooBig(f"record of {len(blob)} bytes exceeds the {limit} byte limit")
-        store.put(digest, blob)
+    def _is_master(self, ns: str, pid: int) -> bool:
+        return self.node.partitions.state(ns, pid).working_master == self.node.node_id
 
-    # ---- checks shared by every request ---------------------------------------------------------
+    def _can_read(self, ns: str, pid: int) -> bool:
+        state = self.node.partitions.state(ns, pid)
+        return self._is_master(ns, pid) or (
+            state.plan is not None and self.node.node_id in state.plan.replicas
+            and state.copy is not None and state.copy.full)
+
+    def _targets(self, ns: str, pid: int) -> list[str]:
+        """Every other replica, plus the final master if it is still gathering data."""
+        plan, me, members = self.node.partitions.state(ns, pid).plan, self.node.node_id, self.node.members
+        return [n for n in plan.replicas if n != me and n in members]
+
+    def _duplicates(self, ns: str, pid: int) -> list[str]:
+        state = self.node.partitions.state(ns, pid)
+        if state.plan is None or not (state.leads_pending or state.working_master != state.plan.final_master):
+            return []
+        return [n for n in state.plan.duplicates if n != self.node.node_id]
+
+    # ---- proxies ---------------------------------------------------------------------------------
+
+    def _proxy(self, msg: Any, origin: Any, ns: str, pid: int) -> Any:
+        master = self.node.partitions.state(ns, pid).working_master
+        if isinstance(origin, ProxyOrigin) or master is None or master == self.node.node_id:
+            raise ClusterError(f"partition {pid} of {ns} is unavailable on {self.node.node_id}")
+        tid = next(self._tids)
+        self.proxies[tid] = (origin, type(msg).__name__, self.node.now + self.node.config.transaction_max)
+        self.node.send(master, Proxy(self.node.node_id, tid, msg))
+        return PENDING
+
+    def on_Proxy(self, msg: Proxy) -> None:
+        self.node.serve(ProxyOrigin(msg.src, msg.tid), msg.request)
+
+    def on_ProxyReply(self, msg: ProxyReply) -> None:
+        entry = self.proxies.pop(msg.tid, None)
+        if entry is not None:
+            self.node.reply(entry[0], msg.reply)
+
+    def tick(self, now: float) -> None:
+        for tid, (origin, name, deadline) in list(self.proxies.items()):
+            if now >= deadline:
+                del self.proxies[tid]
+                self.node.finish(origin, name, TimeoutError("proxied request timed out", in_doubt=True))
+
+    # ---- administration and checks ---------------------------------------------------------------
+
+    def on_Admin(self, msg: Admin, origin: Any) -> str:
+        if msg.command == "seeds":
+            self.node.heartbeat.address = tuple(msg.args["self"])
+            self.node.heartbeat.seeds = {tuple(a) for a in msg.args["addresses"]}
+            return "ok"
+        raise InvalidRequest(f"unknown admin command {msg.command!r}")
 
     def _store(self, ns: str) -> NamespaceStore:
         store = self.node.stores.get(ns)
@@ -188,37 +256,3 @@ class ClientService:
         if len(digest) != DIGEST_SIZE:
             raise InvalidRequest(f"a digest is {DIGEST_SIZE} bytes, not {len(digest)}")
         return digest
-
-    @staticmethod
-    def _user_key(sent: Any, current: Record | None) -> Any:
-        """The key to store: the one sent (POLICY_KEY_SEND), else the one already stored."""
-        if sent is None:
-            return current.user_key if current else None
-        if isinstance(sent, bool) or not isinstance(sent, _KEY_TYPES):
-            raise InvalidRequest(f"a user key is str, int, float or bytes, not {type(sent).__name__}")
-        if current is not None and current.user_key is not None and current.user_key != sent:
-            raise RecordKeyMismatch("the stored key differs from the key sent")
-        return sent
-
-
-def _check_exists(policy: int, current: Record | None) -> None:
-    """The exists policy: may this write create, update or replace?"""
-    if policy not in range(5):
-        raise InvalidRequest(f"unknown exists policy {policy}")
-    if policy == P.POLICY_EXISTS_CREATE and current is not None:
-        raise RecordExistsError("record already exists (POLICY_EXISTS_CREATE)")
-    if policy in (P.POLICY_EXISTS_UPDATE, P.POLICY_EXISTS_REPLACE) and current is None:
-        raise RecordNotFound("record not found (the exists policy requires it)")
-
-
-def _check_generation(policy: int, gen: int, current: Record | None) -> None:
-    """Optimistic concurrency. A missing record has no generation to compare, so a checked
-    write to it proceeds as a create (add POLICY_EXISTS_UPDATE to require the record)."""
-    if policy not in range(3):
-        raise InvalidRequest(f"unknown generation policy {policy}")
-    if current is None or policy == P.POLICY_GEN_IGNORE:
-        return
-    if policy == P.POLICY_GEN_EQ and gen != current.gen:
-        raise RecordGenerationError(f"record is at generation {current.gen}, not {gen}")
-    if policy == P.POLICY_GEN_GT and not gen > current.gen:
-        raise RecordGenerationError(f"generation {gen} is not greater than {current.gen}")

@@ -39,6 +39,19 @@ class NamespaceStore:
         """Remove the record; True if there was one."""
         return self.partitions[partition_id(digest)].pop(digest, None) is not None
 
+    def blob(self, digest: bytes) -> bytes | None:
+        """The packed record as stored (even if expired): what migrations and replicas exchange."""
+        return self.partitions[partition_id(digest)].get(digest)
+
+    def digests(self, pid: int) -> list[bytes]:
+        """The digests in partition `pid` right now (a migration's snapshot)."""
+        return list(self.partitions[pid])
+
+    def blobs(self, digests: list[bytes]) -> tuple[tuple[bytes, bytes], ...]:
+        """(digest, packed record) for those of `digests` still present."""
+        found = ((d, self.blob(d)) for d in digests)
+        return tuple((d, b) for d, b in found if b is not None)
+
     def count(self) -> int:
         """Records held, including expired ones not yet purged (as Aerospike's `objects`)."""
         return sum(len(records) for records in self.partitions)

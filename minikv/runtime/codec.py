@@ -23,12 +23,13 @@ from typing import Any, Callable, Union
 
 import msgpack
 
-from minikv.core import messages
+from minikv.core import fabric, messages
 from minikv.errors import ResultCode
 
 PROTOCOL_VERSION = 1
 KIND_REQUEST = 1  # client -> node
 KIND_REPLY = 2  # node -> client
+KIND_FABRIC = 3  # node -> node (heartbeats, clustering, migration, replication, proxies)
 HEADER = struct.Struct(">BBII")
 MAX_REQUEST_ID = 2**32 - 1
 
@@ -58,19 +59,29 @@ class Frame:
 
 # ---- encoding -----------------------------------------------------------------------------------
 
-_MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in messages.ALL_MESSAGES}
+_MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in fabric.ALL_MESSAGES}
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in messages.ALL_MESSAGES
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in fabric.ALL_MESSAGES
 }
 
 
-def encode(kind: int, request_id: int, message: Any) -> bytes:
-    """A complete frame carrying `message` (a dataclass from core.messages)."""
+def _as_list(message: Any) -> list:
+    """[MessageName, field values...]; also used for messages nested in messages (proxies)."""
     cls = type(message)
-    body = msgpack.packb(
-        [cls.__name__, *[getattr(message, name) for name in _FIELD_NAMES[cls]]], use_bin_type=True
-    )
+    if cls not in _FIELD_NAMES:
+        raise TypeError(f"cannot encode {cls.__name__}")
+    return [cls.__name__, *[getattr(message, name) for name in _FIELD_NAMES[cls]]]
+
+
+def encode(kind: int, request_id: int, message: Any) -> bytes:
+    """A complete frame carrying `message` (a dataclass from core.messages or core.fabric)."""
+    body = encode_body(message)
     return HEADER.pack(PROTOCOL_VERSION, kind, request_id, len(body)) + body
+
+
+def encode_body(message: Any) -> bytes:
+    """Just the msgpack body of a message (the simulator skips the header it does not need)."""
+    return msgpack.packb(_as_list(message), use_bin_type=True, default=_as_list)
 
 
 # ---- decoding -----------------------------------------------------------------------------------
@@ -146,6 +157,8 @@ def _checker(hint: Any) -> Checker:
         return _exact_checker(dict)
     if hint is type(None):
         return _exact_checker(type(None))
+    if hint in _FIELD_NAMES:
+        return _message_checker(hint)
     return _exact_checker(hint)
 
 
@@ -155,6 +168,20 @@ def _exact_checker(expected: type) -> Checker:
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise TypeError(f"expected {expected.__name__}, got {type(value).__name__}")
         return value
+
+    return check
+
+
+def _message_checker(cls: type) -> Checker:
+    """A message nested in a message arrives as [MessageName, fields...]."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, list) or not value or value[0] != cls.__name__:
+            raise TypeError(f"expected a {cls.__name__}")
+        try:
+            return _build(cls, value[1:])
+        except CodecError as exc:
+            raise TypeError(exc.msg) from None
 
     return check
 

@@ -32,8 +32,10 @@ from minikv.client import Client, client as make_client
 from minikv.config import NodeConfig
 from minikv.core.events import Event
 from minikv.core.info import parse_info
-from minikv.core.messages import Info
-from minikv.runtime.transport import TcpTransport
+from minikv.core.messages import Admin, Info
+from minikv.core.partitions import partition_rows
+from minikv.runtime.faults import LinkFaults
+from minikv.runtime.transport import NoConnection, ReplyLost, TcpTransport
 
 START_TIMEOUT = 15.0  # seconds for a node process to report its port
 STOP_TIMEOUT = 5.0  # seconds for a node to exit after SIGTERM before it gets SIGKILL
@@ -44,7 +46,7 @@ class LocalCluster:
     """Real node processes on this machine, with the fault verbs the course uses."""
 
     def __init__(self, nodes: int = 1, config: NodeConfig | None = None, host: str = "127.0.0.1",
-                 cpus: list[int] | None = None, empty_handler: bool = False):
+                 cpus: list[int] | None = None, empty_handler: bool = False, wait: bool = True):
         self.config = config or NodeConfig()
         self.host = host
         self._cpus = cpus  # pin node i to cpus[i % len(cpus)] (benchmarks)
@@ -62,9 +64,15 @@ class LocalCluster:
         # forked from this one long-lived thread rather than from whichever thread asked.
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minikv-spawner")
         self._finalizer = weakref.finalize(self, _stop_all, self._procs)
+        self.faults = LinkFaults()
         self.started_at = time.time()
         for node_id in self._ids:
             self._spawn(node_id, port=0)
+        if not empty_handler:
+            for node_id in self._ids:
+                self._introduce(node_id)
+            if wait:
+                self.wait_stable()
 
     # ---- what the cluster is -------------------------------------------------------------------
 
@@ -104,6 +112,7 @@ class LocalCluster:
         """Start the node again on its port (killing it first if it runs); it comes back empty."""
         self.kill(node_id)
         self._spawn(node_id, port=self._ports[node_id])
+        self._introduce(node_id)
         self._log(node_id, "restarted")
 
     def pause(self, node_id: str) -> None:
@@ -114,6 +123,73 @@ class LocalCluster:
     def resume(self, node_id: str) -> None:
         self._require(node_id, "paused").send_signal(signal.SIGCONT)
         self._set_state(node_id, "alive", "resumed (SIGCONT)")
+
+    def add_node(self) -> str:
+        """Start one more node; it finds the others through its seeds. Returns its id."""
+        node_id = f"n{max(int(n[1:]) for n in self._procs) + 1}"
+        self._ids.append(node_id)
+        self._spawn(node_id, port=0)
+        self._introduce(node_id)
+        self._log(node_id, "added")
+        return node_id
+
+    def remove_node(self, node_id: str) -> None:
+        """Take a node out for good: SIGTERM (a clean exit), and forget it. (Aerospike would
+        first quiesce it so clients move away; the others here notice by its silence.)"""
+        proc = self._require(node_id, "alive")
+        proc.terminate()
+        proc.wait()
+        self._ids.remove(node_id)
+        self._set_state(node_id, "dead", "removed (SIGTERM)")
+
+    def partition(self, *groups: list[str]) -> None:
+        """Cut every link between the groups, e.g. partition(["n1"], ["n2", "n3"])."""
+        self.faults.partition([list(g) for g in groups], self._ids)
+        self._push_faults(f"partitioned {' | '.join(','.join(g) for g in groups)}")
+
+    def isolate(self, node_id: str) -> None:
+        self.partition([node_id])
+
+    def heal(self) -> None:
+        self.faults.heal()
+        self._push_faults("healed all links")
+
+    def slow_link(self, a: str, b: str, delay: float = 0.2) -> None:
+        self.faults.slow(a, b, delay)
+        self._push_faults(f"link {a}-{b} slowed by {delay:.3f} s")
+
+    def drop(self, a: str, b: str, rate: float = 0.3) -> None:
+        self.faults.lossy(a, b, rate)
+        self._push_faults(f"link {a}-{b} loses {rate:.0%} of messages")
+
+    def wait_stable(self, timeout: float = 30.0) -> None:
+        """Wait until every group of connected nodes agrees on a view and has no migrations
+        left (one group when no link is cut). Raises TimeoutError with what each node thinks."""
+        deadline = time.monotonic() + timeout
+        while not self._is_stable():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"cluster not stable after {timeout} s: {self.views()}")
+            time.sleep(0.05)  # polling a condition, with a deadline
+
+    def views(self) -> dict[str, str]:
+        """{node_id: "cluster_key members"} for every node that answers."""
+        views = {}
+        for node_id in self._ids:
+            stats = self._stats(node_id)
+            if stats is not None:
+                views[node_id] = f"{stats['cluster_key']} {stats['cluster_members']}"
+        return views
+
+    def partition_table(self, ns: str = "test", node_id: str | None = None) -> dict[int, list[str]]:
+        """{pid: [final master, replica, ...]} as `node_id` (default: first answering) sees it.
+        Computed here from the node's member list: the same rows every node computes."""
+        for candidate in [node_id] if node_id else self._ids:
+            stats = self._stats(candidate)
+            if stats is not None:
+                members = tuple(filter(None, str(stats["cluster_members"]).split(",")))
+                rf = min(next(c.replication_factor for c in self.config.namespaces if c.name == ns), len(members))
+                return {pid: list(row[:rf]) for pid, row in enumerate(partition_rows(members))}
+        raise RuntimeError("no node answered")
 
     # ---- looking inside ------------------------------------------------------------------------
 
@@ -207,6 +283,48 @@ class LocalCluster:
     def _set_state(self, node_id: str, state: str, what: str) -> None:
         self._states[node_id] = state
         self._log(node_id, what)
+
+    def _introduce(self, node_id: str) -> None:
+        """Tell a (re)started node its address, everyone's addresses and the link rules."""
+        addresses = [[self.host, self._ports[n]] for n in self._ids]
+        self._admin(node_id, "seeds", {"self": [self.host, self._ports[node_id]], "addresses": addresses})
+        self._admin(node_id, "faults", self.faults.rules_for(node_id, self._addresses()))
+
+    def _push_faults(self, what: str) -> None:
+        for node_id in self._ids:
+            if self._states[node_id] == "alive":
+                self._admin(node_id, "faults", self.faults.rules_for(node_id, self._addresses()))
+        self._log("cluster", what)
+
+    def _addresses(self) -> dict[str, tuple[str, int]]:
+        return {n: (self.host, self._ports[n]) for n in self._ids}
+
+    def _admin(self, node_id: str, command: str, args: dict) -> None:
+        reply = self._transport.call((self.host, self._ports[node_id]), Admin(command, args), 2.0)
+        if reply.rc != 0:
+            raise RuntimeError(f"{node_id} refused {command}: {reply.msg}")
+
+    def _stats(self, node_id: str) -> dict | None:
+        if self._states.get(node_id) != "alive":
+            return None
+        try:
+            reply = self._transport.call((self.host, self._ports[node_id]),
+                                         Info(("statistics", "cluster-stable")), 1.0)
+        except (NoConnection, ReplyLost):
+            return None
+        stats = parse_info(reply.result["statistics"])
+        stats["stable"] = not reply.result["cluster-stable"].startswith("ERROR")
+        return stats
+
+    def _is_stable(self) -> bool:
+        stats = {n: s for n in self._ids if (s := self._stats(n)) is not None}
+        for s in stats.values():
+            same = {n for n, t in stats.items() if t["cluster_key"] == s["cluster_key"]}
+            if not s["stable"] or set(str(s["cluster_members"]).split(",")) != same:
+                return False
+            if self.faults.splits(same):  # they have not noticed a cut yet
+                return False
+        return len({s["cluster_key"] for s in stats.values()}) == 1 or bool(self.faults.cut)
 
     def _log(self, node_id: str, text: str) -> None:
         self._own_events.append(Event(time.time(), node_id, "LocalCluster", text))

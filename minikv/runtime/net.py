@@ -14,13 +14,28 @@ RecordTooBig and its bytes are skipped; bytes that are not frames at all close t
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import Callable
 
-from minikv.core.messages import Reply
+from minikv.core.heartbeat import Send
+from minikv.core.messages import Admin, Reply
 from minikv.core.node import TICK_INTERVAL, Node, ToClient
 from minikv.errors import ResultCode
-from minikv.runtime.codec import KIND_REPLY, Frame, FrameReader, FramingError, encode, parse_request
+from minikv.runtime.codec import (
+    KIND_FABRIC,
+    KIND_REPLY,
+    KIND_REQUEST,
+    CodecError,
+    Frame,
+    FrameReader,
+    FramingError,
+    decode,
+    encode,
+    encode_body,
+    parse_request,
+)
+from minikv.runtime.fabric_links import PeerLinks
 
 
 class ClientConnection(asyncio.Protocol):
@@ -28,7 +43,7 @@ class ClientConnection(asyncio.Protocol):
 
     def __init__(self, server: NodeServer):
         self.server = server
-        self.reader = FrameReader(server.node.config.max_frame_size)
+        self.reader = FrameReader(server.node.config.max_frame_size, kinds=(KIND_REQUEST, KIND_FABRIC))
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -63,6 +78,7 @@ class NodeServer:
         self.node = node
         self.clock = clock
         self.server: asyncio.base_events.Server | None = None
+        self.peers = PeerLinks(random.Random())
 
     async def start(self, host: str, port: int) -> int:
         """Listen and start ticking; returns the port (useful when `port` was 0)."""
@@ -73,16 +89,36 @@ class NodeServer:
         return self.server.sockets[0].getsockname()[1]
 
     def handle(self, conn: ClientConnection, frame: Frame) -> None:
+        if frame.kind == KIND_FABRIC:
+            self._fabric(frame)
+            return
         message, refusal = parse_request(frame, self.node.config.max_frame_size)
         if refusal is not None:
             conn.send(frame.request_id, refusal)
-            return
-        self.perform(self.node.receive((conn, frame.request_id), message, self.clock()))
+        elif isinstance(message, Admin) and message.command == "faults":
+            self.peers.set_faults(message.args)  # enforced here, in the transport, not the node
+            conn.send(frame.request_id, Reply(ResultCode.OK, "", "ok"))
+        else:
+            self.perform(self.node.receive((conn, frame.request_id), message, self.clock()))
 
-    def perform(self, effects: list[ToClient]) -> None:
+    def _fabric(self, frame: Frame) -> None:
+        """A message from another node. Undecodable ones are dropped (and logged by nobody:
+        a peer speaking nonsense is as good as a lossy link)."""
+        if frame.body is None:
+            return
+        try:
+            message = decode(frame.body)
+        except CodecError:
+            return
+        self.perform(self.node.receive(None, message, self.clock()))
+
+    def perform(self, effects: list[ToClient | Send]) -> None:
         for effect in effects:
-            conn, request_id = effect.origin
-            conn.send(request_id, effect.reply)
+            if isinstance(effect, Send):
+                self.peers.send(effect.address, encode_body(effect.message))
+            else:
+                conn, request_id = effect.origin
+                conn.send(request_id, effect.reply)
 
     def _tick(self) -> None:
         self.perform(self.node.tick(self.clock()))

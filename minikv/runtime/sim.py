@@ -1,66 +1,80 @@
 """SimCluster: the same node code in one process, under a virtual clock and a seeded network.
 
-Nothing here sleeps or reads the wall clock. Time is a number that jumps from one scheduled
-action to the next (a delivery, a tick), so a scenario that takes 30 s of cluster time runs in
-milliseconds and, with the same seed and the same calls, produces the identical event log. That
-is what makes failures replayable in notebooks and tests deterministic.
-
-Messages still cross the real codec (encoded to bytes and decoded again), so nodes never share
-objects and the simulator exercises the wire format too. Fault verbs mirror LocalCluster's:
-a killed node refuses connections and loses requests in flight; a paused node holds what it is
-sent until it is resumed, as a SIGSTOPped process's socket buffers do.
+A scenario that takes 30 s of cluster time runs in milliseconds and, with the same seed and the
+same calls, produces the identical event log: failures replay step by step in notebooks and tests.
+Messages cross the real codec (encoded to bytes and decoded again), so nodes never share objects
+and the simulator exercises the wire format too. The fault verbs are LocalCluster's: a killed
+node refuses connections and loses what was in flight; a paused node holds what it is sent until
+resumed, as a SIGSTOPped process's socket buffers do; links can be cut, slowed or made lossy.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import random
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from minikv.client import Client
 from minikv.config import NodeConfig
 from minikv.core.events import Event
+from minikv.core.heartbeat import Send
 from minikv.core.info import parse_info
 from minikv.core.messages import Reply
-from minikv.core.node import TICK_INTERVAL, Node
-from minikv.runtime.codec import KIND_REPLY, KIND_REQUEST, FrameReader, decode, encode, parse_request
+from minikv.core.node import TICK_INTERVAL, Node, ToClient
+from minikv.runtime.codec import KIND_REPLY, KIND_REQUEST, FrameReader, decode, encode, encode_body, parse_request
+from minikv.runtime.sim_network import SimNetwork
 from minikv.runtime.transport import Address, NoConnection, ReplyLost
 
-BASE_PORT = 3000  # sim node i listens on ("sim", 3000 + i): addresses look like real ones
-LATENCY = (0.0002, 0.0010)  # seconds, one way; drawn from the seeded RNG per message
+BASE_PORT = 3000  # sim node "nK" listens on ("sim", 3000 + K): addresses look like real ones
+STABLE_TIMEOUT = 60.0  # virtual seconds wait_stable waits
 OnReply = Callable[[bytes | None], None]  # gets the reply frame, or None if the request was lost
+
+
+@dataclass(frozen=True, slots=True)
+class SimOrigin:
+    """Where a client request came from in the simulator: the callback that takes the reply."""
+
+    on_reply: OnReply
+    request_id: int
 
 
 class SimCluster:
     """Nodes in one process, in virtual time. Same verbs as LocalCluster, plus run_for and step."""
 
-    def __init__(self, nodes: int = 1, seed: int = 0, config: NodeConfig | None = None):
+    def __init__(self, nodes: int = 1, seed: int = 0, config: NodeConfig | None = None, wait: bool = True):
         self.config = config or NodeConfig()
         self.seed = seed
-        self.rng = random.Random(seed)  # the only source of randomness in a simulation
-        self.now = 0.0
-        self._queue: list[tuple[float, int, Callable[[], None]]] = []  # heap of (time, seq, action)
-        self._seq = itertools.count()  # tie-break: same-time actions run in scheduling order
-        self._ids = [f"n{i}" for i in range(1, nodes + 1)]
+        self.net = SimNetwork(seed)
+        self._ids: list[str] = []
         self._nodes: dict[str, Node] = {}
         self._states: dict[str, str] = {}  # {node_id: "alive" | "paused" | "dead"}
         self._incarnation: dict[str, int] = {}  # bumps on restart, cancelling the old tick chain
         self._held: dict[str, list[Callable[[], None]]] = {}  # deliveries waiting for a paused node
         self._past_events: list[Event] = []
         self._own_events: list[Event] = []
-        for node_id in self._ids:
-            self._start(node_id)
+        for _ in range(nodes):
+            self._add()
+        for node_id in self._ids:  # everyone seeds with everyone, as LocalCluster does
+            self._nodes[node_id].heartbeat.seeds = {self.address(n) for n in self._ids}
+        if wait:
+            self.wait_stable()
 
     # ---- what the cluster is -------------------------------------------------------------------
 
     @property
+    def now(self) -> float:
+        return self.net.now
+
+    @property
     def hosts(self) -> list[Address]:
-        return [("sim", BASE_PORT + i) for i in range(1, len(self._ids) + 1)]
+        return [self.address(n) for n in self._ids]
 
     @property
     def node_ids(self) -> list[str]:
         return list(self._ids)
+
+    def address(self, node_id: str) -> Address:
+        return ("sim", BASE_PORT + int(node_id[1:]))
 
     def node(self, node_id: str) -> Node:
         """The node object itself, to look inside in tests and notebooks."""
@@ -75,29 +89,40 @@ class SimCluster:
     # ---- time ----------------------------------------------------------------------------------
 
     def step(self) -> bool:
-        """Run the next scheduled action; False when nothing is scheduled."""
-        if not self._queue:
-            return False
-        t, _, action = heapq.heappop(self._queue)
-        self.now = max(self.now, t)
-        action()
-        return True
+        """Run the next scheduled action (a delivery or a tick); False when nothing is left."""
+        return self.net.step()
 
     def run_for(self, seconds: float) -> None:
         """Advance virtual time by `seconds`, running everything due on the way."""
-        self.run_until(lambda: False, self.now + seconds)
+        self.net.run_until(lambda: False, self.now + seconds)
 
-    def run_until(self, done: Callable[[], bool], deadline: float) -> bool:
-        """Run actions until `done()` or virtual time reaches `deadline`; returns done()."""
-        while not done():
-            if not self._queue or self._queue[0][0] > deadline:
-                self.now = max(self.now, deadline)
-                return done()
-            self.step()
-        return True
+    def run_until(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Run until `done()` or `timeout` virtual seconds pass; returns done()."""
+        return self.net.run_until(done, self.now + timeout)
 
-    def schedule(self, delay: float, action: Callable[[], None]) -> None:
-        heapq.heappush(self._queue, (self.now + delay, next(self._seq), action))
+    def wait_stable(self, timeout: float = STABLE_TIMEOUT) -> None:
+        """Run until every group of connected nodes agrees on a view and has no migrations left."""
+        deadline = self.now + timeout
+        while not self.is_stable():  # checked every tick, not after every message: it is costly
+            if self.now >= deadline:
+                raise TimeoutError(f"cluster not stable after {timeout} virtual seconds: {self.views()}")
+            self.run_for(TICK_INTERVAL)
+
+    def is_stable(self) -> bool:
+        alive = [n for n in self._ids if self._states[n] == "alive"]
+        views = {n: self._nodes[n].cluster.view for n in alive}
+        for n in alive:
+            same = {m for m in alive if views[m].ckey == views[n].ckey}
+            if not views[n].ckey or set(views[n].succession) != same or self.net.faults.splits(same):
+                return False
+            if self._nodes[n].info.cluster_stable().startswith("ERROR"):
+                return False
+        return not (len({v.ckey for v in views.values()}) > 1 and not self.net.faults.cut)
+
+    def views(self) -> dict[str, str]:
+        """{node_id: "ckey members"} for every node that is not dead: who thinks what."""
+        return {n: f"{self._nodes[n].ckey:X} {','.join(self._nodes[n].members)}"
+                for n in self._ids if self._states[n] != "dead"}
 
     # ---- fault verbs ---------------------------------------------------------------------------
 
@@ -122,7 +147,38 @@ class SimCluster:
         self._log(node_id, "resumed")
         held, self._held[node_id] = self._held[node_id], []
         for deliver in held:
-            self.schedule(0.0, deliver)
+            self.net.schedule(0.0, deliver)
+
+    def add_node(self) -> str:
+        node_id = self._add()
+        self._log(node_id, "added")
+        return node_id
+
+    def remove_node(self, node_id: str) -> None:
+        """Graceful leave: the node stops; the others notice and rebalance without it."""
+        self.kill(node_id)
+        self._ids.remove(node_id)
+        self._log(node_id, "removed")
+
+    def partition(self, *groups: list[str]) -> None:
+        """Cut every link between the groups, e.g. partition(["n1"], ["n2", "n3"])."""
+        self.net.faults.partition([list(g) for g in groups], self._ids)
+        self._log("cluster", f"partitioned {' | '.join(','.join(g) for g in groups)}")
+
+    def isolate(self, node_id: str) -> None:
+        self.partition([node_id])
+
+    def heal(self) -> None:
+        self.net.faults.heal()
+        self._log("cluster", "healed all links")
+
+    def slow_link(self, a: str, b: str, delay: float = 0.2) -> None:
+        self.net.faults.slow(a, b, delay)
+        self._log("cluster", f"link {a}-{b} slowed by {delay:.3f} s")
+
+    def drop(self, a: str, b: str, rate: float = 0.3) -> None:
+        self.net.faults.lossy(a, b, rate)
+        self._log("cluster", f"link {a}-{b} loses {rate:.0%} of messages")
 
     # ---- looking inside ------------------------------------------------------------------------
 
@@ -131,13 +187,19 @@ class SimCluster:
             raise RuntimeError(f"{node_id} is dead")
         return parse_info(self._nodes[node_id].info.answer(command))
 
+    def partition_table(self, ns: str = "test", node_id: str | None = None) -> dict[int, list[str]]:
+        """{pid: [final master, replica, ...]} as `node_id` (default: the first live node) sees it."""
+        node_id = node_id or next(n for n in self._ids if self._states[n] == "alive")
+        parts = self._nodes[node_id].partitions.parts[ns]
+        return {pid: list(s.plan.replicas) for pid, s in enumerate(parts) if s.plan}
+
     def events(self) -> list[Event]:
         """Every node's events (including earlier incarnations) and the cluster's, in time order."""
         live = [e for n in self._ids if self._states[n] != "dead" for e in self._nodes[n].events]
         return sorted(self._past_events + self._own_events + live, key=lambda e: e.t)
 
     def close(self) -> None:
-        self._queue.clear()
+        self.net._queue.clear()
 
     def __enter__(self) -> SimCluster:
         return self
@@ -145,49 +207,74 @@ class SimCluster:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ---- the simulated network -----------------------------------------------------------------
+    # ---- delivering ----------------------------------------------------------------------------
 
     def send_request(self, address: Address, frame: bytes, on_reply: OnReply) -> None:
-        """Deliver a client's request frame after a seeded latency; NoConnection if refused."""
+        """A client's request frame; NoConnection if nobody listens there."""
         node_id = self._node_at(address)
-        if self._states[node_id] == "dead":
-            raise NoConnection(f"{address[0]}:{address[1]}: connection refused ({node_id} is dead)")
+        if node_id is None or self._states[node_id] == "dead":
+            raise NoConnection(f"{address[0]}:{address[1]}: connection refused")
         incarnation = self._incarnation[node_id]
-        self.schedule(self._latency(), lambda: self._arrive(node_id, incarnation, frame, on_reply))
+        self.net.schedule(self.net.latency(), lambda: self._arrive(node_id, incarnation, frame, on_reply))
 
     def _arrive(self, node_id: str, incarnation: int, frame: bytes, on_reply: OnReply) -> None:
         if self._states[node_id] == "dead" or self._incarnation[node_id] != incarnation:
             on_reply(None)  # the connection died with the process
-            return
-        if self._states[node_id] == "paused":
+        elif self._states[node_id] == "paused":
             self._held[node_id].append(lambda: self._arrive(node_id, incarnation, frame, on_reply))
+        else:
+            (request,) = FrameReader(self.config.max_frame_size).feed(frame)
+            message, refusal = parse_request(request, self.config.max_frame_size)
+            if refusal is not None:
+                self._perform(node_id, [ToClient(SimOrigin(on_reply, request.request_id), refusal)])
+                return
+            origin = SimOrigin(on_reply, request.request_id)
+            self._perform(node_id, self._nodes[node_id].receive(origin, message, self.now))
+
+    def _perform(self, node_id: str, effects: list) -> None:
+        for effect in effects:
+            if isinstance(effect, ToClient):
+                frame = encode(KIND_REPLY, effect.origin.request_id, effect.reply)
+                self.net.schedule(self.net.latency(), lambda f=frame, o=effect.origin: o.on_reply(f))
+            else:
+                self._send_fabric(node_id, effect)
+
+    def _send_fabric(self, src: str, send: Send) -> None:
+        dst = send.to or self._node_at(send.address)
+        if dst is None or dst not in self._nodes:
             return
-        (request_frame,) = FrameReader(self.config.max_frame_size).feed(frame)
-        message, refusal = parse_request(request_frame, self.config.max_frame_size)
-        if refusal is not None:
-            self._reply(on_reply, request_frame.request_id, refusal)
+        body = encode_body(send.message)
+        incarnation = self._incarnation[dst]
+        self.net.transmit(src, dst, lambda: self._deliver(dst, incarnation, body))
+
+    def _deliver(self, dst: str, incarnation: int, body: bytes) -> None:
+        if self._states[dst] == "dead" or self._incarnation[dst] != incarnation:
             return
-        for effect in self._nodes[node_id].receive(request_frame.request_id, message, self.now):
-            self._reply(on_reply, effect.origin, effect.reply)
+        if self._states[dst] == "paused":
+            self._held[dst].append(lambda: self._deliver(dst, incarnation, body))
+            return
+        self._perform(dst, self._nodes[dst].receive(None, decode(body), self.now))
 
-    def _reply(self, on_reply: OnReply, request_id: int, reply: Reply) -> None:
-        frame = encode(KIND_REPLY, request_id, reply)
-        self.schedule(self._latency(), lambda: on_reply(frame))
-
-    def _latency(self) -> float:
-        return self.rng.uniform(*LATENCY)
-
-    def _node_at(self, address: Address) -> str:
-        index = address[1] - BASE_PORT - 1
-        if address[0] != "sim" or not 0 <= index < len(self._ids):
-            raise NoConnection(f"no simulated node at {address[0]}:{address[1]}")
-        return self._ids[index]
+    def _node_at(self, address: Address) -> str | None:
+        if address[0] != "sim":
+            return None
+        node_id = f"n{address[1] - BASE_PORT}"
+        return node_id if node_id in self._nodes else None
 
     # ---- node lifecycle ------------------------------------------------------------------------
 
+    def _add(self) -> str:
+        node_id = f"n{max((int(n[1:]) for n in self._nodes), default=0) + 1}"
+        self._ids.append(node_id)
+        self._start(node_id)
+        return node_id
+
     def _start(self, node_id: str) -> None:
         self._incarnation[node_id] = self._incarnation.get(node_id, 0) + 1
-        self._nodes[node_id] = Node(node_id, self.config, self.now, random.Random(self.rng.getrandbits(64)))
+        node = Node(node_id, self.config, self.now, random.Random(self.net.rng.getrandbits(64)))
+        node.heartbeat.address = self.address(node_id)
+        node.heartbeat.seeds = {self.address(n) for n in self._ids}
+        self._nodes[node_id] = node
         self._states[node_id] = "alive"
         self._held[node_id] = []
         self._schedule_tick(node_id, self._incarnation[node_id])
@@ -197,10 +284,10 @@ class SimCluster:
             if self._incarnation[node_id] != incarnation or self._states[node_id] == "dead":
                 return  # this tick chain belonged to a process that is gone
             if self._states[node_id] == "alive":
-                self._nodes[node_id].tick(self.now)
+                self._perform(node_id, self._nodes[node_id].tick(self.now))
             self._schedule_tick(node_id, incarnation)
 
-        self.schedule(TICK_INTERVAL, tick)
+        self.net.schedule(TICK_INTERVAL, tick)
 
     def _log(self, node_id: str, text: str) -> None:
         self._own_events.append(Event(self.now, node_id, "SimCluster", text))
@@ -212,7 +299,7 @@ class SimTransport:
 
     def __init__(self, sim: SimCluster):
         self.sim = sim
-        self._ids = itertools.count(1)
+        self._ids = iter(range(1, 2**31))
 
     def now(self) -> float:
         return self.sim.now
@@ -222,9 +309,8 @@ class SimTransport:
 
     def call(self, address: Address, request: Any, timeout: float) -> Reply:
         box: list[bytes | None] = []
-        request_id = next(self._ids)
-        self.sim.send_request(address, encode(KIND_REQUEST, request_id, request), box.append)
-        if not self.sim.run_until(lambda: bool(box), self.sim.now + timeout):
+        self.sim.send_request(address, encode(KIND_REQUEST, next(self._ids), request), box.append)
+        if not self.sim.run_until(lambda: bool(box), timeout):
             raise ReplyLost("no reply before the deadline (virtual time)", timed_out=True)
         if box[0] is None:
             raise ReplyLost("the node died with the request in flight", timed_out=False)
