@@ -16,7 +16,6 @@ official client, because a retried write that was in doubt may apply twice.
 
 from __future__ import annotations
 
-import base64
 from typing import Any, Callable
 
 from minikv import policies as P
@@ -24,7 +23,6 @@ from minikv.config import DEFAULT_CLIENT
 from minikv.core import messages as m
 from minikv.errors import (
     AerospikeError,
-    ClientError,
     ClusterError,
     ConnectionError,
     InvalidHostError,
@@ -36,9 +34,9 @@ from minikv.errors import (
 )
 from minikv.keys import N_PARTITIONS, key_digest, partition_id
 from minikv.results import BatchRecord, BatchRecords, Scan, meta_of, normalize_ttl
+from minikv.cluster_map import ClusterMap
 from minikv.runtime.transport import Address, NoConnection, ReplyLost, TcpTransport, Transport
 
-INFO_TIMEOUT = 1.0  # seconds for tend and info calls
 
 
 def client(config: dict) -> Client:
@@ -55,18 +53,15 @@ class Client:
         self._seeds: list[Address] = [(str(h[0]), int(h[1])) for h in config["hosts"]]
         self._policies: dict = config.get("policies", {})
         self._transport = transport or TcpTransport()
-        self._nodes: dict[str, Address] = {}  # {node_id: address}
-        self._generations: dict[str, int] = {}  # {node_id: partition-generation last seen}
-        self._pmap: dict[str, list[list[str | None]]] = {}  # {ns: [replica index][pid] -> node_id}
-        self._last_tend = float("-inf")
+        self._map = ClusterMap(self._seeds, self._transport)
         self._connected = False
 
     # ---- connection and the partition map ---------------------------------------------------
 
     def connect(self, username: str | None = None, password: str | None = None) -> Client:
         """Learn the cluster from the seed hosts. Raises InvalidHostError if none answers."""
-        self._tend(self._seeds)
-        if not self._nodes:
+        self._map.tend(self._seeds)
+        if not self._map.nodes:
             hosts = ", ".join(f"{h}:{p}" for h, p in self._seeds)
             raise InvalidHostError(f"no node answered at {hosts}; is the cluster running?")
         self._connected = True
@@ -80,74 +75,13 @@ class Client:
         return self._connected
 
     def get_nodes(self) -> list[Address]:
-        return list(self._nodes.values())
+        return list(self._map.nodes.values())
 
     def get_node_names(self) -> list[str]:
-        return list(self._nodes)
+        return list(self._map.nodes)
 
     def get_key_partition_id(self, ns: str, set_name: str, key: Any) -> int:
         return partition_id(key_digest((ns, set_name, key)))
-
-    def _tend(self, addresses: list[Address]) -> None:
-        """Find every node (seeds, then the peers each node names) and, when any node's
-        partition-generation moved or a node came or went, rebuild the partition map."""
-        self._last_tend = self._transport.now()
-        found: dict[str, Address] = {}
-        queue, asked, changed = list(dict.fromkeys(addresses)), set(), False
-        while queue:
-            address = queue.pop(0)
-            if address in asked:
-                continue
-            asked.add(address)
-            answer = self._ask(address, ("node", "partition-generation", "peers"))
-            if answer is None:
-                continue
-            found[answer["node"]] = address
-            queue += [_address(a) for a in _peer_addresses(answer["peers"])]
-            generation = int(answer["partition-generation"])
-            changed |= self._generations.get(answer["node"]) != generation
-            self._generations[answer["node"]] = generation
-        if found and (changed or set(found) != set(self._nodes)):
-            self._nodes = found
-            self._pmap = {}
-            for node_id, address in found.items():
-                self._load_replicas(node_id, address)
-
-    def _ask(self, address: Address, commands: tuple[str, ...]) -> dict | None:
-        try:
-            reply = self._transport.call(address, m.Info(commands), INFO_TIMEOUT)
-        except (NoConnection, ReplyLost):
-            return None
-        return reply.result if reply.rc == ResultCode.OK else None
-
-    def _load_replicas(self, node_id: str, address: Address) -> None:
-        """Apply one node's `replicas` answer: `ns:regime,count,bitmap0,bitmap1...;...`."""
-        answer = self._ask(address, ("replicas",))
-        for entry in filter(None, (answer or {}).get("replicas", "").split(";")):
-            ns, _, fields = entry.partition(":")
-            _regime, count, *bitmaps = fields.split(",")
-            table = self._pmap.setdefault(ns, [])
-            while len(table) < int(count):
-                table.append([None] * N_PARTITIONS)
-            for index, bitmap in enumerate(bitmaps):
-                for pid in _pids_in_bitmap(base64.b64decode(bitmap)):
-                    table[index][pid] = node_id
-
-    def _route(self, ns: str, digest: bytes, replica: int, attempt: int) -> Address:
-        """The node to ask: the master, or for reads a replica as the replica policy says."""
-        if self._transport.now() - self._last_tend > DEFAULT_CLIENT.tend_interval:
-            self._tend(self._seeds + list(self._nodes.values()))
-        owners = [row[partition_id(digest)] for row in self._pmap.get(ns, [])]
-        owners = [node for node in owners if node in self._nodes]
-        if not owners:  # unknown namespace or no map yet: any node will answer (or refuse)
-            owners = list(self._nodes)
-        if not owners:
-            raise ClientError("the client knows no node; call connect() first")
-        if replica == P.POLICY_REPLICA_MASTER:
-            choice = owners[0]
-        else:  # SEQUENCE moves down the list on each retry; ANY spreads first attempts too
-            choice = owners[(attempt + (hash(digest) if replica == P.POLICY_REPLICA_ANY else 0)) % len(owners)]
-        return self._nodes[choice]
 
     # ---- sending one request, with retries and in-doubt bookkeeping ---------------------------
 
@@ -175,12 +109,15 @@ class Client:
             remaining = deadline - self._transport.now()
             if remaining <= 0:
                 break
-            address = self._route(ns, digest, policy.get("replica", P.POLICY_REPLICA_SEQUENCE), attempt)
+            address = self._map.route(ns, digest, policy.get("replica", P.POLICY_REPLICA_SEQUENCE), attempt, deadline)
+            remaining = deadline - self._transport.now()
+            if remaining <= 0:
+                break
             try:
                 reply = self._transport.call(address, request, remaining)
             except NoConnection as exc:
                 failure = ConnectionError(str(exc), in_doubt=in_doubt)
-                self._last_tend = float("-inf")  # re-learn the cluster before the next try
+                self._map.stale()  # re-learn the cluster before the next try
                 continue
             except ReplyLost as exc:
                 in_doubt = in_doubt or is_write
@@ -192,7 +129,7 @@ class Client:
             if reply.rc == ResultCode.TIMEOUT:  # the node gave up waiting (replicas, proxy)
                 in_doubt = in_doubt or is_write
             if reply.rc == ResultCode.PARTITION_UNAVAILABLE and attempt < retries:
-                self._last_tend = float("-inf")
+                self._map.stale()
                 failure = error_for(reply.rc, reply.msg, in_doubt=in_doubt)
                 continue
             raise error_for(reply.rc, reply.msg, in_doubt=in_doubt)
@@ -304,7 +241,7 @@ class Client:
         digests = [self._key(key) for key in keys]
         by_node: dict[Address, list[int]] = {}
         for index, (ns, _, digest) in enumerate(digests):
-            by_node.setdefault(self._route(ns, digest, P.POLICY_REPLICA_MASTER, 0), []).append(index)
+            by_node.setdefault(self._map.route(ns, digest, P.POLICY_REPLICA_MASTER, 0), []).append(index)
         for address, indexes in by_node.items():
             for start in range(0, len(indexes), DEFAULT_CLIENT.batch_chunk):
                 chunk = indexes[start : start + DEFAULT_CLIENT.batch_chunk]
@@ -342,7 +279,7 @@ class Client:
                     pids = pids[result["done"] :]
             if not missed:
                 return
-            self._tend(self._seeds + list(self._nodes.values()))
+            self._map.refresh()
             pending = missed
         raise ClusterError(f"{len(pending)} partitions of {ns} have no reachable master")
 
@@ -350,7 +287,7 @@ class Client:
         by_node: dict[Address, list[int]] = {}
         for pid in pids:
             digest = bytes([pid & 0xFF, pid >> 8]) + bytes(18)  # any digest of that partition
-            by_node.setdefault(self._route(ns, digest, P.POLICY_REPLICA_MASTER, 0), []).append(pid)
+            by_node.setdefault(self._map.route(ns, digest, P.POLICY_REPLICA_MASTER, 0), []).append(pid)
         return by_node
 
     # ---- info -----------------------------------------------------------------------------------
@@ -358,7 +295,7 @@ class Client:
     def info_all(self, command: str, policy: dict | None = None) -> dict:
         """{node_id: (error, answer)} for every node, like the official client."""
         answers = {}
-        for node_id, address in self._nodes.items():
+        for node_id, address in self._map.nodes.items():
             try:
                 answers[node_id] = (None, self._info(address, command, policy))
             except AerospikeError as exc:
@@ -367,13 +304,13 @@ class Client:
 
     def info_single_node(self, command: str, host: str | tuple, policy: dict | None = None) -> str:
         """The answer of one node, named by node id or (host, port)."""
-        address = self._nodes.get(host) if isinstance(host, str) else (str(host[0]), int(host[1]))
+        address = self._map.nodes.get(host) if isinstance(host, str) else (str(host[0]), int(host[1]))
         if address is None:
             raise ParamError(f"unknown node {host!r}")
         return self._info(address, command, policy)
 
     def info_random_node(self, command: str, policy: dict | None = None) -> str:
-        return self._info(next(iter(self._nodes.values())), command, policy)
+        return self._info(next(iter(self._map.nodes.values())), command, policy)
 
     def _info(self, address: Address, command: str, policy: dict | None) -> str:
         if not isinstance(command, str):
@@ -399,22 +336,3 @@ def _op_tuple(op: Any) -> tuple:
     if not isinstance(op, dict) or "op" not in op:
         raise ParamError(f"an operation is a dict from minikv.operations, not {op!r}")
     return (op["op"], op.get("bin"), op.get("val"))
-
-
-def _peer_addresses(text: str) -> list[str]:
-    """`n2=127.0.0.1:3002;n3=...` -> ["127.0.0.1:3002", ...]"""
-    return [item.split("=", 1)[1] for item in text.split(";") if "=" in item]
-
-
-def _address(text: str) -> Address:
-    host, _, port = text.rpartition(":")
-    return host, int(port)
-
-
-def _pids_in_bitmap(bitmap: bytes):
-    """Partition ids whose bit is set; pid p is bit (0x80 >> p % 8) of byte p // 8."""
-    for byte_index, byte in enumerate(bitmap):
-        if byte:
-            for bit in range(8):
-                if byte & (0x80 >> bit):
-                    yield byte_index * 8 + bit

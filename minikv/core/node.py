@@ -113,6 +113,7 @@ class Node:
         self.replication.tick(now)
         self.partitions.tick()
         self.service.tick(now)
+        self.service.populate_slice(now)
         if now >= self._next_purge_slice:
             self._next_purge_slice = now + TICK_INTERVAL
             self._purge_slice()

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from minikv.core.node import Node
 
 PENDING = object()  # a handler's "the answer will come later"
+POPULATE_SLICE = 10_000  # records a bulk load writes per tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class ClientService:
         self.rw = RwRequestTable(node.config.transaction_pending_limit)
         self._tids = itertools.count(1)
         self.proxies: dict[int, tuple[Any, str, float]] = {}  # {tid: (origin, request name, deadline)}
+        self.populating: list[list] = []  # bulk loads in progress: [ns, next index, end]
 
     # ---- reads -----------------------------------------------------------------------------------
 
@@ -243,7 +245,26 @@ class ClientService:
             self.node.heartbeat.address = tuple(msg.args["self"])
             self.node.heartbeat.seeds = {tuple(a) for a in msg.args["addresses"]}
             return "ok"
+        if msg.command == "populate":  # bulk-load test data (benchmarks, the GC-pause test)
+            self.populating.append([msg.args.get("ns", "test"), 0, int(msg.args["count"])])
+            return "ok"
         raise InvalidRequest(f"unknown admin command {msg.command!r}")
+
+    def populate_slice(self, now: float) -> None:
+        """Write the next slice of a bulk load straight into the store, without replication.
+        Sliced across ticks so heartbeats keep flowing while a million records go in."""
+        if not self.populating:
+            return
+        job = self.populating[0]
+        ns, start, end = job
+        store = self._store(ns)
+        stop = min(end, start + POPULATE_SLICE)
+        for i in range(start, stop):  # random digests: the load is only there to be held
+            store.put(self.node.rng.randbytes(DIGEST_SIZE), Record(1, 0.0, now, {"i": i, "pad": "x" * 16}, "bulk").pack())
+        job[1] = stop
+        if stop == end:
+            self.populating.pop(0)
+            self.node.log("Service", f"populated {end} records into {ns}")
 
     def _store(self, ns: str) -> NamespaceStore:
         store = self.node.stores.get(ns)

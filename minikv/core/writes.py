@@ -44,7 +44,8 @@ def apply_write(store: NamespaceStore, msg: Put | Operate, ops: list, replace: b
     user_key = _user_key(msg.user_key, current)
     base = {} if current is None or replace else current.bins
     outcome = apply_ops(base, ops, exists=current is not None)
-    if outcome.delete_record or (outcome.wrote and not outcome.bins):
+    # a delete followed by writes leaves a record with only the new bins, as in Aerospike
+    if (outcome.delete_record or outcome.wrote) and not outcome.bins:
         deleted = current is not None and store.delete(msg.digest)
         return WriteOutcome(None, outcome.reads, deleted, None)
     if not (outcome.wrote or outcome.touched):

@@ -14,6 +14,7 @@ RecordTooBig and its bytes are skipped; bytes that are not frames at all close t
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import time
 from typing import Callable
@@ -95,11 +96,19 @@ class NodeServer:
         message, refusal = parse_request(frame, self.node.config.max_frame_size)
         if refusal is not None:
             conn.send(frame.request_id, refusal)
-        elif isinstance(message, Admin) and message.command == "faults":
-            self.peers.set_faults(message.args)  # enforced here, in the transport, not the node
-            conn.send(frame.request_id, Reply(ResultCode.OK, "", "ok"))
+        elif isinstance(message, Admin) and message.command in ("faults", "gc"):
+            conn.send(frame.request_id, Reply(ResultCode.OK, "", self._runtime_admin(message)))
         else:
             self.perform(self.node.receive((conn, frame.request_id), message, self.clock()))
+
+    def _runtime_admin(self, message: Admin) -> object:
+        """Commands about the process rather than the node: link faults and a forced GC."""
+        if message.command == "faults":
+            self.peers.set_faults(message.args)  # enforced here, in the transport, not the node
+            return "ok"
+        started = time.perf_counter()
+        gc.collect()  # a full collection: the pause a node must survive without missing beats
+        return round((time.perf_counter() - started) * 1000, 3)
 
     def _fabric(self, frame: Frame) -> None:
         """A message from another node. Undecodable ones are dropped (and logged by nobody:
