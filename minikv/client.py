@@ -128,8 +128,9 @@ class Client:
             raise ClientError("the client knows no node; call connect() first")
         if replica == P.POLICY_REPLICA_MASTER:
             choice = owners[0]
-        else:  # SEQUENCE moves down the list on each retry; ANY spreads first attempts too
-            choice = owners[(attempt + (hash(digest) if replica == P.POLICY_REPLICA_ANY else 0)) % len(owners)]
+        else:  # SEQUENCE moves down the list on each retry; ANY spreads first attempts too,
+            # by a digest byte rather than hash(), which changes from process to process
+            choice = owners[(attempt + (digest[-1] if replica == P.POLICY_REPLICA_ANY else 0)) % len(owners)]
         return self._nodes[choice]
 
     # ---- sending one request, with retries and in-doubt bookkeeping ---------------------------

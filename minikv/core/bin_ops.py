@@ -30,7 +30,7 @@ class OpsOutcome:
     wrote: bool = False  # any write-type operation: the generation goes up
     touched: bool = False  # a touch: the ttl is reset even if no bin changed
     ttl: int | None = None  # the ttl carried by a touch operation, if any
-    delete_record: bool = False  # OPERATOR_DELETE: the whole record goes
+    delete_record: bool = False  # OPERATOR_DELETE: the record goes, unless later ops write bins
 
 
 def apply_ops(bins: dict[str, Any], ops: list[Op], exists: bool) -> OpsOutcome:

@@ -143,7 +143,8 @@ class ClientService:
         user_key = self._user_key(msg.user_key, current)
         base = {} if current is None or replace else current.bins
         outcome = apply_ops(base, ops, exists=current is not None)
-        if outcome.delete_record or (outcome.wrote and not outcome.bins):
+        # a delete followed by writes leaves a record with only the new bins, as in Aerospike
+        if (outcome.delete_record or outcome.wrote) and not outcome.bins:
             if current is not None:
                 store.delete(msg.digest)
             return None, outcome.reads
