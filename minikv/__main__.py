@@ -36,10 +36,10 @@ def run_cluster(nodes: int) -> int:
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops us like Ctrl-C
     with LocalCluster(nodes=nodes) as cluster:
-        for node_id, (host, port) in zip(cluster.node_ids, cluster.hosts):
-            print(f"{node_id} listening on {host}:{port}")
-        print("Ctrl-C stops the cluster.", flush=True)
-        try:
+        try:  # from the first line printed: a Ctrl-C may follow it at once
+            for node_id, (host, port) in zip(cluster.node_ids, cluster.hosts):
+                print(f"{node_id} listening on {host}:{port}")
+            print("Ctrl-C stops the cluster.", flush=True)
             while True:
                 signal.pause()
         except KeyboardInterrupt:
@@ -53,6 +53,9 @@ def run_info(address: str, commands: list[str]) -> int:
     from minikv.runtime.transport import NoConnection, ReplyLost, TcpTransport
 
     host, _, port = address.rpartition(":")
+    if not port.isdecimal() or not 0 < int(port) < 65536:
+        print(f"error: {address!r} is not HOST:PORT with a port from 1 to 65535", file=sys.stderr)
+        return 2
     transport = TcpTransport()
     try:
         reply = transport.call((host or "127.0.0.1", int(port)), Info(tuple(commands)), 2.0)

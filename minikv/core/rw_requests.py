@@ -34,7 +34,9 @@ class RwRequestTable:
         if waiting is None:
             self._waiting[digest] = deque()
             return Admission.RUN
-        if self.pending_limit and len(waiting) >= self.pending_limit:
+        # Aerospike refuses when the queue is already deeper than the limit (`depth > limit`
+        # in rw_request_hash.c), so with 20 the 21st waiter still queues and the 22nd is busy.
+        if self.pending_limit and len(waiting) > self.pending_limit:
             return Admission.BUSY
         waiting.append(request)
         return Admission.QUEUED

@@ -18,13 +18,12 @@ import dataclasses
 import struct
 import types
 import typing
-from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any, Callable, NamedTuple, Union
 
 import msgpack
 
 from minikv.core import fabric, messages
-from minikv.errors import ResultCode
+from minikv.errors import ParamError, ResultCode
 
 PROTOCOL_VERSION = 1
 KIND_REQUEST = 1  # client -> node
@@ -47,9 +46,11 @@ class FramingError(Exception):
     """Bytes that are not minikv frames at all (wrong version, unknown kind): close the connection."""
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One frame off the wire. `body` is None when the frame was too big and was skipped."""
+class Frame(NamedTuple):
+    """One frame off the wire. `body` is None when the frame was too big and was skipped.
+
+    A NamedTuple rather than a frozen dataclass: just as immutable, and built in a third of the
+    time (~0.3 us instead of ~1 us), which counts for an object made twice per request."""
 
     kind: int
     request_id: int
@@ -81,7 +82,11 @@ def encode(kind: int, request_id: int, message: Any) -> bytes:
 
 def encode_body(message: Any) -> bytes:
     """Just the msgpack body of a message (the simulator skips the header it does not need)."""
-    return msgpack.packb(_as_list(message), use_bin_type=True, default=_as_list)
+    try:
+        return msgpack.packb(_as_list(message), use_bin_type=True, default=_as_list)
+    except (TypeError, ValueError, OverflowError) as exc:  # a set, an object, an int over 64 bits
+        # raised before anything is sent, so the caller's error is definite
+        raise ParamError(f"cannot send this {type(message).__name__}: {exc}") from None
 
 
 # ---- decoding -----------------------------------------------------------------------------------
@@ -150,7 +155,10 @@ def _checker(hint: Any) -> Checker:
         return lambda value: value
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (Union, types.UnionType):
-        return _union_checker([_checker(arg) for arg in args])
+        # None first: it is the usual value of an optional field and the cheapest check. Trying
+        # `tuple[str, ...]` first would raise and catch a TypeError on every plain get (~1 us).
+        ordered = sorted(args, key=lambda arg: arg is not type(None))
+        return _union_checker([_checker(arg) for arg in ordered])
     if origin is tuple:
         return _tuple_checker(args)
     if origin is dict:
@@ -230,8 +238,15 @@ class FrameReader:
         self.kinds = kinds
         self._buffer = bytearray()
         self._skipping = 0  # body bytes of an oversized frame still to discard
+        self.broken = False  # garbage followed the frames last returned: close after answering
 
     def feed(self, data: bytes) -> list[Frame]:
+        if self.broken:
+            raise FramingError("garbage after the last frame")
+        if not self._buffer and not self._skipping:
+            frame = self._whole_frame(data)
+            if frame is not None:  # the usual case, one request per read: no buffer copies
+                return [frame]
         self._buffer += data
         frames: list[Frame] = []
         while True:
@@ -241,10 +256,27 @@ class FrameReader:
                 self._skipping -= dropped
                 if self._skipping:
                     return frames
-            frame = self._next_frame()
+            try:
+                frame = self._next_frame()
+            except FramingError:
+                if not frames:
+                    raise
+                self.broken = True  # answer the good frames first; the caller then closes
+                return frames
             if frame is None:
                 return frames
             frames.append(frame)
+
+    def _whole_frame(self, data: bytes) -> Frame | None:
+        """`data` as one frame when it is exactly one acceptable frame; None sends it the long way,
+        which also reports whatever is wrong with it. Saves ~0.5 us a request on both sides."""
+        if len(data) < HEADER.size:
+            return None
+        version, kind, request_id, size = HEADER.unpack_from(data)
+        if (len(data) != HEADER.size + size or size > self.max_body
+                or version != PROTOCOL_VERSION or kind not in self.kinds):
+            return None
+        return Frame(kind, request_id, bytes(data[HEADER.size :]), size)
 
     def _next_frame(self) -> Frame | None:
         if len(self._buffer) < HEADER.size:

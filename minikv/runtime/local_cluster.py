@@ -210,6 +210,7 @@ class LocalCluster:
 
     def logs(self, node_id: str) -> str:
         """What the node process wrote to stdout/stderr."""
+        self._proc(node_id)  # raises KeyError for an unknown node
         return self._logfile(node_id).read_text(errors="replace")
 
     # ---- lifecycle -----------------------------------------------------------------------------

@@ -58,6 +58,8 @@ class ClientConnection(asyncio.Protocol):
             return
         for frame in frames:
             self.server.handle(self, frame)
+        if self.reader.broken and self.transport is not None:
+            self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
