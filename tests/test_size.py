@@ -1,7 +1,7 @@
 """Size is a feature: learners read this code line by line, so it must stay small.
 
 Budgets (README states them): each module of the pure core at most 300 lines, the core at most
-2,500 lines in all (room for the cluster, consistency and transaction roles), any other module at
+3,500 lines in all (room for the cluster, consistency and transaction roles), any other module at
 most 450, and no function longer than 40 lines anywhere in minikv/.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "minikv"
 CORE_MODULE_MAX = 300
-CORE_TOTAL_MAX = 2500
+CORE_TOTAL_MAX = 3500
 MODULE_MAX = 450
 FUNCTION_MAX = 40
 
@@ -26,7 +26,7 @@ def test_core_modules_fit_their_budget():
 
 
 def test_core_total_fits_its_budget():
-    """The pure core stays under 2,500 lines in total."""
+    """The pure core stays under 3,500 lines in total."""
     assert sum(_lines(p) for p in (PACKAGE / "core").glob("*.py")) <= CORE_TOTAL_MAX
 
 

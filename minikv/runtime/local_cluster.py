@@ -109,11 +109,17 @@ class LocalCluster:
             self._set_state(node_id, "dead", "killed (SIGKILL)")
 
     def restart(self, node_id: str) -> None:
-        """Start the node again on its port (killing it first if it runs); it comes back empty."""
+        """Start the node again on its port (killing it first if it runs); it comes back empty.
+        Returns once the node is a member of a view again, i.e. serving."""
         self.kill(node_id)
         self._spawn(node_id, port=self._ports[node_id])
         self._introduce(node_id)
         self._log(node_id, "restarted")
+        deadline = time.monotonic() + START_TIMEOUT
+        while (self._stats(node_id) or {}).get("cluster_is_member") != "true":  # until it serves
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{node_id} joined no view after its restart: {self.views()}")
+            time.sleep(0.02)  # polling a condition, with a deadline
 
     def pause(self, node_id: str) -> None:
         """SIGSTOP: the process freezes with its sockets open, like a long GC pause or a VM stall."""

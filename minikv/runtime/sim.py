@@ -100,6 +100,10 @@ class SimCluster:
         """Run until `done()` or `timeout` virtual seconds pass; returns done()."""
         return self.net.run_until(done, self.now + timeout)
 
+    def schedule(self, delay: float, action: Callable[[], None]) -> None:
+        """Run `action()` after `delay` virtual seconds (e.g. a kill in the middle of a request)."""
+        self.net.schedule(delay, action)
+
     def wait_stable(self, timeout: float = STABLE_TIMEOUT) -> None:
         """Run until every group of connected nodes agrees on a view and has no migrations left."""
         deadline = self.now + timeout
@@ -133,10 +137,14 @@ class SimCluster:
         self._log(node_id, "killed")
 
     def restart(self, node_id: str) -> None:
+        """Start the node again, empty; returns once it is a member of a view (it serves)."""
         if self._states[node_id] != "dead":
             self.kill(node_id)
         self._start(node_id)
         self._log(node_id, "restarted")
+        node = self._nodes[node_id]
+        if not self.run_until(lambda: node_id in node.members, STABLE_TIMEOUT):
+            raise TimeoutError(f"{node_id} joined no view after its restart: {self.views()}")
 
     def pause(self, node_id: str) -> None:
         self._states[node_id] = "paused"

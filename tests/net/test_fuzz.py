@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 import minikv
 from conftest import process_state
 from minikv import LocalCluster, NodeConfig
+from minikv.core import fabric
 from minikv.core import messages as m
 from minikv.errors import ResultCode
 from minikv.runtime.codec import (
@@ -230,7 +231,7 @@ msgpack_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8) | msgpack_ints, inner, max_size=4),
     max_leaves=10,
 )
-message_names = st.sampled_from([cls.__name__ for cls in m.ALL_MESSAGES]) | st.text(max_size=12)
+message_names = st.sampled_from([cls.__name__ for cls in fabric.ALL_MESSAGES]) | st.text(max_size=12)
 
 
 @st.composite

@@ -9,6 +9,7 @@ from typing import Any
 import msgpack
 import pytest
 
+from minikv.core import fabric as f
 from minikv.core import messages as m
 from minikv.errors import ParamError, ResultCode
 from minikv.runtime.codec import (
@@ -40,7 +41,26 @@ SAMPLES: list[Any] = [
     m.ScanPage("test", None, (0, 1, 4095), 10, ("a",)),
     m.ScanPage("test", "demo", ()),
     m.Info(("statistics", "namespace/test")),
+    m.Admin("seeds", {"self": ["127.0.0.1", 3001], "addresses": [["127.0.0.1", 3002]]}),
     m.Reply(0, "", [1, 2, {"a": 1}]),
+    # fabric: node to node
+    f.Heartbeat("n1", ("127.0.0.1", 3001), 0xABC, ("n2", "n1"), ("n2",)),
+    f.Prepare("n3", (1.5, 7)),
+    f.Promise("n1", (1.5, 7), True),
+    f.Accept("n3", (1.5, 7), 0xABC, ("n3", "n1")),
+    f.Accepted("n1", (1.5, 7), {"test": [[0xABC, True, ["n1", "n3"], [0, 1, 2]]]}),
+    f.Commit("n3", 0xABC, ("n3", "n1"), {"n1": {"test": []}, "n3": {"test": []}}),
+    f.MigrateInsert("n1", 0xABC, "test", 7, 0, ((DIGEST, b"packed"),)),
+    f.MigrateDone("n1", 0xABC, "test", 7, 1),
+    f.MigrateAck("n2", 0xABC, "test", 7, 1, True),
+    f.MigrateSettled("n2", 0xABC, "test", (7, 8)),
+    f.MigrateDropped("n2", 0xABC, "test", (7,)),
+    f.ReplicaWrite("n1", 0xABC, "test", DIGEST, None, 5),
+    f.ReplicaAck("n2", 5),
+    f.DupResRequest("n1", 0xABC, "test", DIGEST, 6),
+    f.DupResReply("n2", 6, b"packed"),
+    f.Proxy("n2", 9, m.Get("test", "demo", DIGEST)),
+    f.ProxyReply("n1", 9, m.Reply(2, "record not found")),
     m.Reply(2, "record not found"),
 ]
 
@@ -63,7 +83,7 @@ def frame_bytes(body: bytes, request_id: int = 1, kind: int = KIND_REQUEST, vers
 
 def test_every_message_type_has_a_sample() -> None:
     """The round-trip samples cover every message type the codec knows."""
-    assert {type(sample) for sample in SAMPLES} == set(m.ALL_MESSAGES)
+    assert {type(sample) for sample in SAMPLES} == set(f.ALL_MESSAGES)
 
 
 @pytest.mark.parametrize("message", SAMPLES, ids=lambda msg: type(msg).__name__)
@@ -140,11 +160,11 @@ def test_wrong_field_count(fields: tuple) -> None:
         ("Get", ("test", "demo", DIGEST, "a", False), "bins"),  # a str is not a list of bins
         ("Get", ("test", "demo", DIGEST, [1], False), "bins"),
         ("Get", ("test", "demo", DIGEST, None, 1), "header_only"),  # int where bool belongs
-        ("Put", ("test", "demo", DIGEST, [["a", 1]], None, 0, 0, 0, 0), "bins"),
-        ("Put", ("test", "demo", DIGEST, {"a": 1}, None, True, 0, 0, 0), "ttl"),  # bool where int
-        ("Put", ("test", "demo", DIGEST, {"a": 1}, None, 1.5, 0, 0, 0), "ttl"),
-        ("Remove", ("test", "demo", DIGEST, 0, False), "gen_policy"),
-        ("Operate", ("test", "demo", DIGEST, [[6, "n"]], None, 0, 0, 0, 0), "ops"),  # 2-item op
+        ("Put", ("test", "demo", DIGEST, [["a", 1]], None, 0, 0, 0, 0, 0), "bins"),
+        ("Put", ("test", "demo", DIGEST, {"a": 1}, None, True, 0, 0, 0, 0), "ttl"),  # bool where int
+        ("Put", ("test", "demo", DIGEST, {"a": 1}, None, 1.5, 0, 0, 0, 0), "ttl"),
+        ("Remove", ("test", "demo", DIGEST, 0, False, 0), "gen_policy"),
+        ("Operate", ("test", "demo", DIGEST, [[6, "n"]], None, 0, 0, 0, 0, 0), "ops"),  # 2-item op
         ("BatchRead", ([["test"]], None, False), "keys"),
         ("BatchRead", ([["test", "digest"]], None, False), "keys"),
         ("ScanPage", ("test", None, [0, "1"], 10, None), "pids"),
