@@ -89,3 +89,14 @@ def succession_list(node_ids: set[str] | list[str]) -> tuple[str, ...]:
 def partition_rows(members: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     """`succession_row` for all 4096 partitions (cached: views repeat while a node flaps)."""
     return tuple(tuple(succession_row(pid, members)) for pid in range(N_PARTITIONS))
+
+
+def pmap_summary(table: dict[int, list[str]]) -> dict[str, dict[str, int]]:
+    """asadm's `show pmap` in miniature: {node_id: {"masters": n, "replicas": n}} for a
+    partition table {pid: [master, replica, ...]}."""
+    summary: dict[str, dict[str, int]] = {}
+    for row in table.values():
+        for index, node_id in enumerate(row):
+            counts = summary.setdefault(node_id, {"masters": 0, "replicas": 0})
+            counts["masters" if index == 0 else "replicas"] += 1
+    return dict(sorted(summary.items(), key=lambda item: node_number(item[0])))

@@ -33,7 +33,7 @@ from minikv.config import NodeConfig
 from minikv.core.events import Event
 from minikv.core.info import parse_info
 from minikv.core.messages import Admin, Info
-from minikv.core.partitions import partition_rows
+from minikv.core.partitions import partition_rows, pmap_summary
 from minikv.runtime.faults import LinkFaults
 from minikv.runtime.transport import NoConnection, ReplyLost, TcpTransport
 
@@ -185,6 +185,10 @@ class LocalCluster:
             if stats is not None:
                 views[node_id] = f"{stats['cluster_key']} {stats['cluster_members']}"
         return views
+
+    def pmap(self, ns: str = "test") -> dict[str, dict[str, int]]:
+        """Masters and replicas per node, like asadm's `show pmap`."""
+        return pmap_summary(self.partition_table(ns))
 
     def partition_table(self, ns: str = "test", node_id: str | None = None) -> dict[int, list[str]]:
         """{pid: [final master, replica, ...]} as `node_id` (default: first answering) sees it.

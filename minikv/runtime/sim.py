@@ -21,6 +21,7 @@ from minikv.core.heartbeat import Send
 from minikv.core.info import parse_info
 from minikv.core.messages import Reply
 from minikv.core.node import TICK_INTERVAL, Node, ToClient
+from minikv.core.partitions import pmap_summary
 from minikv.runtime.codec import KIND_REPLY, KIND_REQUEST, FrameReader, decode, encode, encode_body, parse_request
 from minikv.runtime.sim_network import SimNetwork
 from minikv.runtime.transport import Address, NoConnection, ReplyLost
@@ -194,6 +195,10 @@ class SimCluster:
         if self._states[node_id] == "dead":
             raise RuntimeError(f"{node_id} is dead")
         return parse_info(self._nodes[node_id].info.answer(command))
+
+    def pmap(self, ns: str = "test") -> dict[str, dict[str, int]]:
+        """Masters and replicas per node, like asadm's `show pmap`."""
+        return pmap_summary(self.partition_table(ns))
 
     def partition_table(self, ns: str = "test", node_id: str | None = None) -> dict[int, list[str]]:
         """{pid: [final master, replica, ...]} as `node_id` (default: the first live node) sees it."""
