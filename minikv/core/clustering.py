@@ -102,9 +102,13 @@ class ClusterManager:
             group.discard(worst)
 
     def _count_orphan_quanta(self, now: float) -> None:
-        principal = self.view.principal
+        """Quanta spent outside a live view: no view, a dead principal, or a principal whose
+        heartbeats announce another view (it re-formed without us, e.g. after a one-way cut)."""
+        principal, hb = self.view.principal, self.node.heartbeat
+        report = hb.reports.get(principal) if principal else None
         in_view = principal == self.node.node_id or (
-            principal is not None and self.node.heartbeat.is_alive(principal, now))
+            principal is not None and hb.is_alive(principal, now)
+            and report is not None and report.ckey == self.view.ckey)
         self.orphan_quanta = 0 if in_view else self.orphan_quanta + 1
 
     # ---- the principal's round ---------------------------------------------------------------
