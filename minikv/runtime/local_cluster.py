@@ -35,6 +35,7 @@ from minikv.core.info import parse_info
 from minikv.core.messages import Admin, Info
 from minikv.core.partitions import partition_rows, pmap_summary
 from minikv.runtime.faults import LinkFaults
+from minikv.runtime.snapshot import ClusterSnapshot, build_snapshot
 from minikv.runtime.transport import NoConnection, ReplyLost, TcpTransport
 
 START_TIMEOUT = 15.0  # seconds for a node process to report its port
@@ -185,6 +186,17 @@ class LocalCluster:
             if stats is not None:
                 views[node_id] = f"{stats['cluster_key']} {stats['cluster_members']}"
         return views
+
+    def snapshot(self, ns: str = "test") -> ClusterSnapshot:
+        """Everything the figures draw, at this moment (see runtime/snapshot.py)."""
+        def ask(node_id: str, command: str) -> str | None:
+            try:
+                reply = self._transport.call((self.host, self._ports[node_id]), Info((command,)), 2.0)
+            except (NoConnection, ReplyLost):
+                return None
+            return reply.result[command]
+
+        return build_snapshot(time.time() - self.started_at, self._ids, self._states, ask, self.faults, ns)
 
     def pmap(self, ns: str = "test") -> dict[str, dict[str, int]]:
         """Masters and replicas per node, like asadm's `show pmap`."""

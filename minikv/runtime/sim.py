@@ -24,11 +24,28 @@ from minikv.core.node import TICK_INTERVAL, Node, ToClient
 from minikv.core.partitions import pmap_summary
 from minikv.runtime.codec import KIND_REPLY, KIND_REQUEST, FrameReader, decode, encode, encode_body, parse_request
 from minikv.runtime.sim_network import SimNetwork
+from minikv.runtime.snapshot import ClusterSnapshot, build_snapshot
 from minikv.runtime.transport import Address, NoConnection, ReplyLost
 
 BASE_PORT = 3000  # sim node "nK" listens on ("sim", 3000 + K): addresses look like real ones
 STABLE_TIMEOUT = 60.0  # virtual seconds wait_stable waits
 OnReply = Callable[[bytes | None], None]  # gets the reply frame, or None if the request was lost
+
+
+@dataclass(frozen=True, slots=True)
+class TracedMessage:
+    """One node-to-node message, for sequence diagrams: sent at `sent`, delivered at
+    `delivered` (None: the link lost it)."""
+
+    sent: float
+    delivered: float | None
+    src: str
+    dst: str
+    message: Any
+
+    @property
+    def name(self) -> str:
+        return type(self.message).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +70,8 @@ class SimCluster:
         self._held: dict[str, list[Callable[[], None]]] = {}  # deliveries waiting for a paused node
         self._past_events: list[Event] = []
         self._own_events: list[Event] = []
+        self.tracing = False  # record node-to-node messages in `messages` (see trace())
+        self.messages: list[TracedMessage] = []
         for _ in range(nodes):
             self._add()
         for node_id in self._ids:  # everyone seeds with everyone, as LocalCluster does
@@ -100,6 +119,10 @@ class SimCluster:
     def run_until(self, done: Callable[[], bool], timeout: float) -> bool:
         """Run until `done()` or `timeout` virtual seconds pass; returns done()."""
         return self.net.run_until(done, self.now + timeout)
+
+    def trace(self, on: bool = True) -> None:
+        """Start (or stop) recording every node-to-node message in `self.messages`."""
+        self.tracing = on
 
     def schedule(self, delay: float, action: Callable[[], None]) -> None:
         """Run `action()` after `delay` virtual seconds (e.g. a kill in the middle of a request)."""
@@ -196,6 +219,13 @@ class SimCluster:
             raise RuntimeError(f"{node_id} is dead")
         return parse_info(self._nodes[node_id].info.answer(command))
 
+    def snapshot(self, ns: str = "test") -> ClusterSnapshot:
+        """Everything the figures draw, at this moment (see runtime/snapshot.py)."""
+        def ask(node_id: str, command: str) -> str | None:
+            return None if self._states[node_id] != "alive" else self._nodes[node_id].info.answer(command)
+
+        return build_snapshot(self.now, self._ids, self._states, ask, self.net.faults, ns)
+
     def pmap(self, ns: str = "test") -> dict[str, dict[str, int]]:
         """Masters and replicas per node, like asadm's `show pmap`."""
         return pmap_summary(self.partition_table(ns))
@@ -227,8 +257,10 @@ class SimCluster:
         node_id = self._node_at(address)
         if node_id is None or self._states[node_id] == "dead":
             raise NoConnection(f"{address[0]}:{address[1]}: connection refused")
-        incarnation = self._incarnation[node_id]
-        self.net.schedule(self.net.latency(), lambda: self._arrive(node_id, incarnation, frame, on_reply))
+        incarnation, latency = self._incarnation[node_id], self.net.latency()
+        self.net.schedule(latency, lambda: self._arrive(node_id, incarnation, frame, on_reply))
+        if self.tracing:
+            self.messages.append(TracedMessage(self.now, self.now + latency, "client", node_id, decode(frame[10:])))
 
     def _arrive(self, node_id: str, incarnation: int, frame: bytes, on_reply: OnReply) -> None:
         if self._states[node_id] == "dead" or self._incarnation[node_id] != incarnation:
@@ -247,8 +279,10 @@ class SimCluster:
     def _perform(self, node_id: str, effects: list) -> None:
         for effect in effects:
             if isinstance(effect, ToClient):
-                frame = encode(KIND_REPLY, effect.origin.request_id, effect.reply)
-                self.net.schedule(self.net.latency(), lambda f=frame, o=effect.origin: o.on_reply(f))
+                frame, latency = encode(KIND_REPLY, effect.origin.request_id, effect.reply), self.net.latency()
+                self.net.schedule(latency, lambda f=frame, o=effect.origin: o.on_reply(f))
+                if self.tracing:
+                    self.messages.append(TracedMessage(self.now, self.now + latency, node_id, "client", effect.reply))
             else:
                 self._send_fabric(node_id, effect)
 
@@ -258,7 +292,9 @@ class SimCluster:
             return
         body = encode_body(send.message)
         incarnation = self._incarnation[dst]
-        self.net.transmit(src, dst, lambda: self._deliver(dst, incarnation, body))
+        at = self.net.transmit(src, dst, lambda: self._deliver(dst, incarnation, body))
+        if self.tracing:
+            self.messages.append(TracedMessage(self.now, at, src, dst, send.message))
 
     def _deliver(self, dst: str, incarnation: int, body: bytes) -> None:
         if self._states[dst] == "dead" or self._incarnation[dst] != incarnation:

@@ -58,13 +58,14 @@ class SimNetwork:
     def latency(self) -> float:
         return self.rng.uniform(*LATENCY)
 
-    def transmit(self, src: str, dst: str, deliver: Callable[[], None]) -> bool:
-        """Send over the src->dst link; False if the link lost it (cut, or by the loss rate)."""
+    def transmit(self, src: str, dst: str, deliver: Callable[[], None]) -> float | None:
+        """Send over the src->dst link; returns the delivery time, or None if the link lost the
+        message (cut, or by the loss rate)."""
         link, faults = frozenset((src, dst)), self.faults
         if link in faults.cut or (link in faults.loss and self.rng.random() < faults.loss[link]):
-            return False
+            return None
         at = self.now + self.latency() + faults.delay.get(link, 0.0)
         at = max(at, self._last_delivery.get((src, dst), 0.0))  # in order, like a TCP stream
         self._last_delivery[(src, dst)] = at
         self.schedule(at - self.now, deliver)
-        return True
+        return at
