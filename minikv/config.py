@@ -55,8 +55,10 @@ class NodeConfig:
     # seconds between membership decisions; arrivals and departures inside one quantum become a
     # single view change. Aerospike computes ~1.8 s from its defaults; we keep demos snappy.
     quantum_interval: float = 0.2
-    # seconds the principal waits for answers in each phase of a clustering round
-    round_timeout: float = 0.3
+    # seconds the principal waits for answers in each phase of a clustering round. A phase ends
+    # early once everyone answered, so this only bites on slow or lossy links: it must exceed the
+    # slowest round trip we want to tolerate (a 0.2 s slow_link each way is 0.4 s).
+    round_timeout: float = 1.0
     # quanta a node waits outside any view it can join before it forms a cluster of its own
     orphan_quanta: int = 5
 
