@@ -17,6 +17,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/throughput.py
+	$(PY) bench/cluster.py
 
 setup: $(STAMP)
 

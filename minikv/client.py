@@ -39,6 +39,9 @@ from minikv.runtime.transport import Address, NoConnection, ReplyLost, TcpTransp
 
 
 
+_NO_POLICY: dict = {}  # shared, never written to: requests only read their policies
+
+
 def client(config: dict) -> Client:
     """A client for the cluster whose seed hosts are `config["hosts"]`; call `.connect()` next."""
     return Client(config)
@@ -86,10 +89,11 @@ class Client:
     # ---- sending one request, with retries and in-doubt bookkeeping ---------------------------
 
     def _policy(self, group: str, policy: dict | None) -> dict:
-        merged = {**self._policies.get(group, {}), **(policy or {})}
-        if not isinstance(merged, dict):
+        if policy is None:  # the usual case: the client's defaults as they are, no merged copy
+            return self._policies.get(group, _NO_POLICY)
+        if not isinstance(policy, dict):
             raise ParamError("a policy is a dict")
-        return merged
+        return {**self._policies.get(group, {}), **policy}
 
     def _timeout(self, policy: dict) -> float:
         total_ms = policy.get("total_timeout", self._policies.get("total_timeout"))
@@ -106,9 +110,6 @@ class Client:
         for attempt in range(retries + 1):
             if attempt:
                 self._transport.sleep(policy.get("sleep_between_retries", 0) / 1000)
-            remaining = deadline - self._transport.now()
-            if remaining <= 0:
-                break
             address = self._map.route(ns, digest, policy.get("replica", P.POLICY_REPLICA_SEQUENCE), attempt, deadline)
             remaining = deadline - self._transport.now()
             if remaining <= 0:

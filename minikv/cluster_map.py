@@ -19,7 +19,10 @@ from minikv.errors import ClientError, ResultCode
 from minikv.keys import N_PARTITIONS, partition_id
 from minikv.runtime.transport import Address, NoConnection, ReplyLost, Transport
 
-INFO_TIMEOUT = 1.0  # seconds for one tend question
+INFO_TIMEOUT = 1.0  # seconds for one tend question outside a request (connect)
+# A node answers info on loopback within milliseconds; one that has not answered in this time is
+# paused, dead or cut off, and a request's tend must not spend its whole deadline waiting on it.
+TEND_QUESTION_TIMEOUT = 0.2
 
 
 class ClusterMap:
@@ -38,7 +41,9 @@ class ClusterMap:
         self.last_tend = float("-inf")
 
     def refresh(self, deadline: float | None = None) -> None:
-        self.tend(self.seeds + list(self.nodes.values()), deadline)
+        """Tend, asking the nodes that answered last time first and the other seeds last."""
+        known = list(self.nodes.values())
+        self.tend(known + [a for a in self.seeds if a not in known], deadline)
 
     def tend(self, addresses: list[Address], deadline: float | None = None) -> None:
         """Find every node (seeds, then the peers each node names) and, when any node's
@@ -67,7 +72,7 @@ class ClusterMap:
                 self._load_replicas(node_id, address, deadline)
 
     def _ask(self, address: Address, commands: tuple[str, ...], deadline: float | None = None) -> dict | None:
-        timeout = INFO_TIMEOUT if deadline is None else min(INFO_TIMEOUT, deadline - self.transport.now())
+        timeout = INFO_TIMEOUT if deadline is None else min(TEND_QUESTION_TIMEOUT, deadline - self.transport.now())
         if timeout <= 0:
             return None
         try:
@@ -95,9 +100,9 @@ class ClusterMap:
         Refreshes the map first when it is older than tend_interval (the official client does
         that in a background thread; we do it inline, within the request's deadline)."""
         if self.transport.now() - self.last_tend > DEFAULT_CLIENT.tend_interval:
-            self.tend(self.seeds + list(self.nodes.values()), deadline)
-        owners = [row[partition_id(digest)] for row in self.pmap.get(ns, [])]
-        owners = [node for node in owners if node in self.nodes]
+            self.refresh(deadline)
+        pid = partition_id(digest)
+        owners = [row[pid] for row in self.pmap.get(ns, ()) if row[pid] in self.nodes]
         if not owners:  # unknown namespace or no map yet: any node will answer (or refuse)
             owners = list(self.nodes)
         if not owners:

@@ -3,8 +3,13 @@
 Adding a name is fine (add it here too); removing or renaming one breaks learners' code.
 """
 
+import importlib.util
+
+import pytest
+
 import minikv
 import minikv.exception
+import minikv.viz
 
 PUBLIC = {
     "BatchRecord", "BatchRecords", "Client", "Event", "LocalCluster", "N_PARTITIONS",
@@ -19,6 +24,13 @@ PUBLIC = {
     "POLICY_KEY_DIGEST", "POLICY_KEY_SEND",
     "POLICY_REPLICA_ANY", "POLICY_REPLICA_MASTER", "POLICY_REPLICA_SEQUENCE",
     "TTL_CLIENT_DEFAULT", "TTL_DONT_UPDATE", "TTL_NAMESPACE_DEFAULT", "TTL_NEVER_EXPIRE",
+}
+
+# minikv.viz: the figures and the panel the notebooks draw with
+VIZ = {
+    "ClusterPanel", "cluster_graph", "failover_milestones", "failover_timeline", "latency_scatter",
+    "migration_progress", "node_bars", "op_timeline", "partition_map", "replay", "sample_progress",
+    "sequence_diagram",
 }
 
 EXCEPTIONS = {
@@ -50,6 +62,20 @@ def test_public_names_are_exactly_the_pinned_ones():
     assert set(minikv.__all__) == PUBLIC
     for name in PUBLIC:
         assert hasattr(minikv, name), name
+
+
+def test_viz_names_are_exactly_the_pinned_ones():
+    """minikv.viz.__all__ lists exactly the pinned figure and panel names, and each is importable."""
+    assert set(minikv.viz.__all__) == VIZ
+    for name in VIZ - {"ClusterPanel"}:
+        assert callable(getattr(minikv.viz, name)), name
+
+
+def test_viz_exports_the_cluster_panel():
+    """minikv.viz.ClusterPanel is the panel class from minikv/viz/panel.py."""
+    if importlib.util.find_spec("minikv.viz.panel") is None:
+        pytest.skip("minikv/viz/panel.py is not written yet")
+    assert minikv.viz.ClusterPanel.__module__ == "minikv.viz.panel"
 
 
 def test_constants_have_the_official_clients_values():

@@ -71,6 +71,7 @@ class ClusterManager:
         self.round: Round | None = None
         self.next_quantum = node.now + 2 * node.config.heartbeat_interval  # hear peers first
         self.orphan_quanta = 0
+        self.adopted_at = node.now  # when this node adopted its current view
 
     # ---- every quantum ---------------------------------------------------------------------------
 
@@ -85,8 +86,18 @@ class ClusterManager:
         if self.orphan_quanta >= self.node.config.orphan_quanta:
             group = {self.node.node_id}  # nobody takes us in: become a cluster of one
         if max(group, key=node_number) == self.node.node_id and self.round is None:
-            if succession_list(group) != self.view.succession:
+            if succession_list(group) != self.view.succession or self._astray(group, now):
                 self._start_round(tuple(sorted(group)), now)
+
+    def _astray(self, group: set[str], now: float) -> bool:
+        """Does a member still announce another view a node timeout after ours began? Then it
+        restarted faster than the timeout (nobody saw it leave) or lost our Commit, and it would
+        stay outside the view we count it in; a new round takes it back in. Aerospike's pulses
+        carry each node's cluster key for checks like this one."""
+        if now < self.adopted_at + self.node.config.node_timeout:
+            return False  # pulses sent before a member adopted our view may still be arriving
+        reports = self.node.heartbeat.reports
+        return any(reports[n].ckey != self.view.ckey for n in group if n != self.node.node_id and n in reports)
 
     def clique(self, now: float) -> set[str]:
         """Ourselves and the live peers that all hear each other (greedy: drop the worst linked)."""
@@ -95,8 +106,9 @@ class ClusterManager:
         while True:
             missing = {n: sum(1 for m in group if m != n and not (hb.hears(n, m, now) and hb.hears(m, n, now)))
                        for n in group}
-            worst = max((n for n in group if n != self.node.node_id),
-                        key=lambda n: (missing[n], -node_number(n)), default=None)
+            # ties: drop a newcomer before a member of our view (its links are still forming)
+            worst = max((n for n in group if n != self.node.node_id), default=None,
+                        key=lambda n: (missing[n], n not in self.view.succession, -node_number(n)))
             if worst is None or missing[worst] == 0:
                 return group
             group.discard(worst)
@@ -194,7 +206,7 @@ class ClusterManager:
 
     def _adopt(self, commit: Commit) -> None:
         self.view = View(commit.ckey, tuple(commit.succession), self.view.generation + 1)
-        self.orphan_quanta = 0
+        self.orphan_quanta, self.adopted_at = 0, self.node.now
         who = "principal" if self.view.principal == self.node.node_id else "member"
         self.node.log("Clustering", f"joined view {commit.ckey:X} as {who}: "
                       f"{','.join(self.view.succession)} (generation {self.view.generation})")

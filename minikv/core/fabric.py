@@ -114,6 +114,7 @@ class MigrateSettled:
     ckey: int
     ns: str
     pids: tuple[int, ...]
+    aid: int = 0  # announcement id, echoed in an AnnounceAck (resent until acknowledged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,16 @@ class MigrateDropped:
     ckey: int
     ns: str
     pids: tuple[int, ...]
+    aid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceAck:
+    """Acknowledges a MigrateSettled or MigrateDropped, so a lossy link cannot leave two
+    masters, or a copy nobody will ever drop."""
+
+    src: str
+    aid: int
 
 
 # replication: the master's writes to the replicas of a partition
@@ -183,7 +194,7 @@ class ProxyReply:
 
 FABRIC: tuple[type, ...] = (
     Heartbeat, Prepare, Promise, Accept, Accepted, Commit, MigrateInsert,
-    MigrateDone, MigrateAck, MigrateSettled, MigrateDropped, ReplicaWrite, ReplicaAck,
+    MigrateDone, MigrateAck, MigrateSettled, MigrateDropped, AnnounceAck, ReplicaWrite, ReplicaAck,
     DupResRequest, DupResReply, Proxy, ProxyReply,
 )
 ALL_MESSAGES: tuple[type, ...] = CLIENT_REQUESTS + (Reply,) + FABRIC

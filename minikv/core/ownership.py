@@ -9,11 +9,12 @@ their copies. Clients learn who masters what from the `replicas` bitmaps built h
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from minikv.core.balance import Copy, PartitionPlan, plan_partition
-from minikv.core.fabric import MigrateDropped, MigrateSettled
+from minikv.core.fabric import AnnounceAck, MigrateDropped, MigrateSettled
 from minikv.core.partitions import partition_rows
 from minikv.keys import N_PARTITIONS
 
@@ -27,6 +28,7 @@ class PartitionState:
     """One partition on this node."""
 
     copy: Copy | None = None  # what we hold (None: nothing)
+    held: Copy | None = None  # our last full copy when a view began: reported while `copy` fills
     plan: PartitionPlan | None = None  # None until the first view
     working_master: str | None = None
     leads_pending: set[str] = field(default_factory=set)  # final master: sources not done yet
@@ -43,11 +45,14 @@ class PartitionTable:
         self._settled: dict[str, list[int]] = {}  # {ns: pids} to announce at the next tick
         self._dropped: dict[tuple[str, str], list[int]] = {}  # {(ns, witness): pids} likewise
         self.generation = 0  # Aerospike's partition-generation: bumps whenever claims change
+        self._aids = itertools.count(1)  # announcement ids
+        self._unacked: dict[int, tuple[str, Any, float]] = {}  # {aid: (peer, message, sent at)}
 
     # ---- a new view ------------------------------------------------------------------------------
 
     def rebalance(self, view: View, versions: dict[str, dict]) -> None:
         """Plan every partition of every namespace for `view`, then start our migrations."""
+        self._unacked.clear()  # announcements of the old view are moot
         rows = partition_rows(view.succession)
         for ns, parts in self.parts.items():
             rf = min(self.node.stores[ns].config.replication_factor, len(view.succession))
@@ -60,6 +65,8 @@ class PartitionTable:
 
     def _adopt(self, ns: str, state: PartitionState, plan: PartitionPlan) -> None:
         me = self.node.node_id
+        if state.copy is not None and state.copy.full:
+            state.held = state.copy
         state.plan, state.working_master = plan, plan.working_master
         state.leads_pending = set(plan.sources) if me == plan.final_master else set()
         state.fills_pending = set()
@@ -73,8 +80,10 @@ class PartitionTable:
             state.copy = Copy(plan.version, False, plan.replicas)
         elif me in plan.replicas:
             state.copy = Copy(plan.version, True, plan.replicas)
-        elif state.copy is not None and not plan.migrating:
-            self._drop(ns, plan.pid)  # nothing to hand over: a non-replica lets go at once
+        elif state.copy is not None and (not plan.migrating or me not in plan.witnesses):
+            # a non-replica lets go at once when nothing waits on its copy (no migrations, or
+            # its copy was empty or incomplete: then the plan counts on it for nothing)
+            self._drop(ns, plan.pid)
 
     def _log_summary(self, view: View) -> None:
         me = self.node.node_id
@@ -124,30 +133,43 @@ class PartitionTable:
             self._dropped.setdefault((ns, witness), []).append(plan.pid)
 
     def on_MigrateSettled(self, msg: MigrateSettled) -> None:
+        self.node.send(msg.src, AnnounceAck(self.node.node_id, msg.aid))  # even if stale: stop resends
         if msg.ckey == self.node.ckey:
             for pid in msg.pids:
                 self.parts[msg.ns][pid].working_master = msg.src
             self.generation += 1
 
     def on_MigrateDropped(self, msg: MigrateDropped) -> None:
+        self.node.send(msg.src, AnnounceAck(self.node.node_id, msg.aid))
         if msg.ckey == self.node.ckey:
             for pid in msg.pids:
                 self._drop(msg.ns, pid)
 
     def _drop(self, ns: str, pid: int) -> None:
-        self.parts[ns][pid].copy = None
+        self.parts[ns][pid].copy = self.parts[ns][pid].held = None
         self.node.stores[ns].partitions[pid].clear()
 
     def tick(self) -> None:
-        """Announce settled partitions and drop signals, batched per tick."""
+        """Announce settled partitions and drop signals, batched per tick; resend the ones not
+        acknowledged within `migrate_retransmit`."""
         ckey, me, members = self.node.ckey, self.node.node_id, self.node.members
         for ns, pids in self._settled.items():
             for peer in members:
                 if peer != me:
-                    self.node.send(peer, MigrateSettled(me, ckey, ns, tuple(pids)))
+                    self._announce(peer, MigrateSettled(me, ckey, ns, tuple(pids), next(self._aids)))
         for (ns, witness), pids in self._dropped.items():
-            self.node.send(witness, MigrateDropped(me, ckey, ns, tuple(pids)))
+            self._announce(witness, MigrateDropped(me, ckey, ns, tuple(pids), next(self._aids)))
         self._settled, self._dropped = {}, {}
+        for aid, (peer, msg, sent) in list(self._unacked.items()):
+            if self.node.now - sent >= self.node.config.migrate_retransmit:
+                self._announce(peer, msg)
+
+    def _announce(self, peer: str, msg: MigrateSettled | MigrateDropped) -> None:
+        self._unacked[msg.aid] = (peer, msg, self.node.now)
+        self.node.send(peer, msg)
+
+    def on_AnnounceAck(self, msg: AnnounceAck) -> None:
+        self._unacked.pop(msg.aid, None)
 
     # ---- questions the rest of the node asks -----------------------------------------------------
 
@@ -162,8 +184,12 @@ class PartitionTable:
             for pid, state in enumerate(parts):
                 # An empty copy is reported as no copy: there is nothing to move or merge.
                 # (Without tombstones a delete is not data either; Aerospike AP behaves alike.)
-                if state.copy is not None and self.node.stores[ns].partitions[pid]:
-                    groups.setdefault(state.copy, []).append(pid)
+                # A copy still filling is reported as the full copy it grew from, if any: the
+                # next view must not take it for a whole copy of the new version (and drop the
+                # one that really is whole) nor forget the older data it holds in full.
+                copy = state.copy if state.copy is None or state.copy.full else state.held or state.copy
+                if copy is not None and self.node.stores[ns].partitions[pid]:
+                    groups.setdefault(copy, []).append(pid)
             out[ns] = [[c.ckey, c.full, list(c.holders), pids] for c, pids in groups.items()]
         return out
 

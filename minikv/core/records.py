@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -30,11 +29,16 @@ MAX_TTL = 10 * 365 * 24 * 3600  # seconds; Aerospike refuses TTLs over 10 years
 # Aerospike packs void time into 30 bits of seconds and LUT into 40 bits of ms since 2010; we
 # keep floats because our clock may be the simulator's virtual time starting at 0.
 _HEADER = struct.Struct("<Hdd")
+# One Packer for every record: msgpack.packb builds a new one per call (~0.9 us). Sharing it is
+# safe because it has no `default` hook, so packing never runs Python code in the middle.
+_PACKER = msgpack.Packer(use_bin_type=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One record as the node sees it. `void_time` 0 means it never expires."""
+class Record(NamedTuple):
+    """One record as the node sees it. `void_time` 0 means it never expires.
+
+    A NamedTuple rather than a frozen dataclass: just as immutable, and built in half the time
+    (~0.3 us instead of ~0.7 us), which counts for an object unpacked on every read and write."""
 
     gen: int
     void_time: float
@@ -44,7 +48,7 @@ class Record:
     user_key: Any = None  # stored only when written with POLICY_KEY_SEND
 
     def pack(self) -> bytes:
-        body = msgpack.packb([self.bins, self.set_name, self.user_key], use_bin_type=True)
+        body = _PACKER.pack([self.bins, self.set_name, self.user_key])
         return _HEADER.pack(self.gen, self.void_time, self.lut) + body
 
     @staticmethod

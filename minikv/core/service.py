@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from minikv.core.node import Node
 
 PENDING = object()  # a handler's "the answer will come later"
-POPULATE_SLICE = 10_000  # records a bulk load writes per tick
+POPULATE_SLICE = 20_000  # records a bulk load writes per tick (~0.1 s of work: beats still go out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +198,7 @@ class ClientService:
 
     def _can_read(self, ns: str, pid: int) -> bool:
         state = self.node.partitions.state(ns, pid)
-        return self._is_master(ns, pid) or (
+        return state.working_master == self.node.node_id or (
             state.plan is not None and self.node.node_id in state.plan.replicas
             and state.copy is not None and state.copy.full)
 

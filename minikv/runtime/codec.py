@@ -15,7 +15,9 @@ header is 8 bytes (version, type, 48-bit length); the Aerospike-protocol port ha
 from __future__ import annotations
 
 import dataclasses
+import operator
 import struct
+import threading
 import types
 import typing
 from typing import Any, Callable, NamedTuple, Union
@@ -64,14 +66,21 @@ _MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in fabric.ALL_MESSA
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in fabric.ALL_MESSAGES
 }
+# {message class: a function returning its field values as a tuple}; operator.attrgetter reads
+# them all in one C call, ~4x faster than getattr in a loop (attrgetter of one name returns the
+# bare value, hence the lambda for one-field messages)
+_FIELD_VALUES: dict[type, Callable[[Any], tuple]] = {
+    cls: operator.attrgetter(*names) if len(names) > 1 else (lambda m, name=names[0]: (getattr(m, name),))
+    for cls, names in _FIELD_NAMES.items()
+}
 
 
 def _as_list(message: Any) -> list:
     """[MessageName, field values...]; also used for messages nested in messages (proxies)."""
     cls = type(message)
-    if cls not in _FIELD_NAMES:
+    if cls not in _FIELD_VALUES:
         raise TypeError(f"cannot encode {cls.__name__}")
-    return [cls.__name__, *[getattr(message, name) for name in _FIELD_NAMES[cls]]]
+    return [cls.__name__, *_FIELD_VALUES[cls](message)]
 
 
 def encode(kind: int, request_id: int, message: Any) -> bytes:
@@ -83,10 +92,24 @@ def encode(kind: int, request_id: int, message: Any) -> bytes:
 def encode_body(message: Any) -> bytes:
     """Just the msgpack body of a message (the simulator skips the header it does not need)."""
     try:
-        return msgpack.packb(_as_list(message), use_bin_type=True, default=_as_list)
+        return _packer().pack(_as_list(message))
     except (TypeError, ValueError, OverflowError) as exc:  # a set, an object, an int over 64 bits
         # raised before anything is sent, so the caller's error is definite
         raise ParamError(f"cannot send this {type(message).__name__}: {exc}") from None
+
+
+_packers = threading.local()
+
+
+def _packer() -> msgpack.Packer:
+    """This thread's reusable Packer. `msgpack.packb` builds a new Packer on every call, which
+    cost ~0.9 us of a ~2 us encode; one Packer cannot serve two threads at once (it calls back
+    into Python for nested messages, and another thread could run then), so one per thread."""
+    try:
+        return _packers.packer
+    except AttributeError:
+        _packers.packer = msgpack.Packer(use_bin_type=True, default=_as_list)
+        return _packers.packer
 
 
 # ---- decoding -----------------------------------------------------------------------------------
@@ -121,32 +144,49 @@ def parse_request(frame: Frame, max_body: int) -> tuple[Any, messages.Reply | No
 
 
 def _build(cls: type, values: list) -> Any:
-    checkers = _checkers(cls)
-    if len(values) != len(checkers):
+    plan = _plan(cls)
+    if len(values) != len(plan):
         raise CodecError(
             ResultCode.PARAMETER_ERROR,
-            f"{cls.__name__} takes {len(checkers)} fields, got {len(values)}",
+            f"{cls.__name__} takes {len(plan)} fields, got {len(values)}",
         )
     fields = []
-    for (name, check), value in zip(checkers, values):
-        try:
-            fields.append(check(value))
-        except TypeError as exc:
-            raise CodecError(ResultCode.PARAMETER_ERROR, f"{cls.__name__}.{name}: {exc}") from None
+    for (name, exact, check), value in zip(plan, values):
+        if type(value) not in exact:  # the usual value skips the checker call (~1 us a Get)
+            try:
+                value = check(value)
+            except TypeError as exc:
+                raise CodecError(ResultCode.PARAMETER_ERROR, f"{cls.__name__}.{name}: {exc}") from None
+        fields.append(value)
     return cls(*fields)
 
 
 # ---- field type checks, built once per message class from its annotations -----------------------
 
 Checker = Callable[[Any], Any]  # returns the (possibly converted) value or raises TypeError
-_CHECKER_CACHE: dict[type, list[tuple[str, Checker]]] = {}
+# {message class: [(field name, types taken exactly as they are, checker for any other value)]}
+_PLANS: dict[type, list[tuple[str, frozenset[type], Checker]]] = {}
 
 
-def _checkers(cls: type) -> list[tuple[str, Checker]]:
-    if cls not in _CHECKER_CACHE:
+def _plan(cls: type) -> list[tuple[str, frozenset[type], Checker]]:
+    if cls not in _PLANS:
         hints = typing.get_type_hints(cls)
-        _CHECKER_CACHE[cls] = [(name, _checker(hints[name])) for name in _FIELD_NAMES[cls]]
-    return _CHECKER_CACHE[cls]
+        _PLANS[cls] = [(name, _exact_types(hints[name]), _checker(hints[name])) for name in _FIELD_NAMES[cls]]
+    return _PLANS[cls]
+
+
+def _exact_types(hint: Any) -> frozenset[type]:
+    """The types whose values a field takes unchanged: {str} for `str`, {str, NoneType} for
+    `str | None`. Not bool for `int` (type(True) is bool), and none for tuples (they arrive as
+    lists and are converted) or nested messages: those always go through their checker."""
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return frozenset().union(*(_exact_types(arg) for arg in typing.get_args(hint)))
+    if origin is dict:
+        return frozenset({dict})
+    if hint is Any or origin is not None or hint in _FIELD_NAMES:
+        return frozenset()
+    return frozenset({hint})
 
 
 def _checker(hint: Any) -> Checker:

@@ -72,6 +72,7 @@ class SimCluster:
         self._own_events: list[Event] = []
         self.tracing = False  # record node-to-node messages in `messages` (see trace())
         self.messages: list[TracedMessage] = []
+        self.closed = False  # set by close(): background drivers (the panel) stop on it
         for _ in range(nodes):
             self._add()
         for node_id in self._ids:  # everyone seeds with everyone, as LocalCluster does
@@ -171,10 +172,12 @@ class SimCluster:
             raise TimeoutError(f"{node_id} joined no view after its restart: {self.views()}")
 
     def pause(self, node_id: str) -> None:
+        self._require(node_id, "alive")
         self._states[node_id] = "paused"
         self._log(node_id, "paused")
 
     def resume(self, node_id: str) -> None:
+        self._require(node_id, "paused")  # a dead node comes back with restart(), not resume()
         self._states[node_id] = "alive"
         self._log(node_id, "resumed")
         held, self._held[node_id] = self._held[node_id], []
@@ -243,6 +246,7 @@ class SimCluster:
 
     def close(self) -> None:
         self.net._queue.clear()
+        self.closed = True
 
     def __enter__(self) -> SimCluster:
         return self
@@ -294,7 +298,8 @@ class SimCluster:
         incarnation = self._incarnation[dst]
         at = self.net.transmit(src, dst, lambda: self._deliver(dst, incarnation, body))
         if self.tracing:
-            self.messages.append(TracedMessage(self.now, at, src, dst, send.message))
+            delivered = at if self._states[dst] != "dead" else None  # a dead node receives nothing
+            self.messages.append(TracedMessage(self.now, delivered, src, dst, send.message))
 
     def _deliver(self, dst: str, incarnation: int, body: bytes) -> None:
         if self._states[dst] == "dead" or self._incarnation[dst] != incarnation:
@@ -337,6 +342,10 @@ class SimCluster:
             self._schedule_tick(node_id, incarnation)
 
         self.net.schedule(TICK_INTERVAL, tick)
+
+    def _require(self, node_id: str, state: str) -> None:
+        if self._states[node_id] != state:  # as LocalCluster: SIGCONT does not revive the dead
+            raise RuntimeError(f"{node_id} is {self._states[node_id]}, not {state}")
 
     def _log(self, node_id: str, text: str) -> None:
         self._own_events.append(Event(self.now, node_id, "SimCluster", text))
