@@ -2,7 +2,7 @@
 
     from minikv.jepsen import History, Recorder, Report
     history = History()
-    recorder = Recorder(history, clock=sim.now)       # or time.monotonic in real processes
+    recorder = Recorder(history, clock=lambda: sim.now)  # or time.monotonic in real processes
     recorder.call(0, "write", 7, lambda: client.put(key, {"v": 3}), value=3)
     report = Report.check(history, nemesis=[(2.0, 5.0, "partition")])
     report                                             # verdict, counts, anomalies
