@@ -111,7 +111,7 @@ class Client:
             if attempt:
                 self._transport.sleep(policy.get("sleep_between_retries", 0) / 1000)
             address = self._map.route(ns, digest, policy.get("replica", P.POLICY_REPLICA_SEQUENCE), attempt, deadline)
-            remaining = deadline - self._transport.now()
+            remaining = deadline - self._transport.now()  # one clock reading per try, after routing
             if remaining <= 0:
                 break
             try:

@@ -90,11 +90,12 @@ class Node:
     def receive(self, origin: Any, message: Any, now: float) -> list[ToClient | Send]:
         """Handle one message: a client request (answered now or later) or a fabric message."""
         self.now = now
-        name = type(message).__name__
-        handler = self._handlers.get(name)
         if isinstance(message, CLIENT_REQUESTS):
             self.serve(origin, message)
-        elif handler is not None:
+            return self._drain()
+        name = type(message).__name__
+        handler = self._handlers.get(name)
+        if handler is not None:
             self._fabric(name, handler, message)
         else:  # a reply or a message nobody here handles: say so, never drop it silently
             self.reply(origin, Reply(ResultCode.UNSUPPORTED_FEATURE, f"{name} is not served by a node"))
