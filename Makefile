@@ -8,8 +8,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: lab test bench setup check-notebooks clean
 
+# JupyterLab refuses to run as root unless told; containers and CI machines often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --notebook-dir=notebooks notebooks/00_welcome.ipynb
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ALLOW_ROOT) notebooks/00_welcome.ipynb
 
 test: $(STAMP)
 	$(MAKE) --no-print-directory check-notebooks
