@@ -28,6 +28,9 @@ class NamespaceConfig:
     # "generation" (Aerospike's AP default: more writes win, then the later update) or
     # "last-update-time" (the later update wins, then the generation).
     conflict_resolution: str = "generation"
+    # Aerospike's `strong-consistency true`: the namespace keeps a roster, serves a partition
+    # only where the availability rule allows, and never loses an acknowledged write (notebook 05).
+    strong_consistency: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,18 @@ class NodeConfig:
     def from_json(cls, data: dict) -> NodeConfig:
         namespaces = tuple(NamespaceConfig(**ns) for ns in data.pop("namespaces"))
         return cls(namespaces=namespaces, **data)
+
+
+MODES = ("ap", "sc")
+
+
+def with_mode(config: NodeConfig, mode: str, namespace: str = "test") -> NodeConfig:
+    """`config` with `namespace` switched to AP (availability) or SC (strong consistency) mode."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'ap' or 'sc', not {mode!r}")
+    namespaces = tuple(dataclasses.replace(ns, strong_consistency=mode == "sc") if ns.name == namespace else ns
+                       for ns in config.namespaces)
+    return dataclasses.replace(config, namespaces=namespaces)
 
 
 # Kept apart from NodeConfig because they are client settings, as in the aerospike client.

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from minikv.client import Client, client as make_client
-from minikv.config import NodeConfig
+from minikv.config import NodeConfig, with_mode
 from minikv.core.events import Event
 from minikv.core.info import parse_info
 from minikv.core.messages import Admin, Info
@@ -47,8 +47,10 @@ class LocalCluster:
     """Real node processes on this machine, with the fault verbs the course uses."""
 
     def __init__(self, nodes: int = 1, config: NodeConfig | None = None, host: str = "127.0.0.1",
-                 cpus: list[int] | None = None, empty_handler: bool = False, wait: bool = True):
-        self.config = config or NodeConfig()
+                 cpus: list[int] | None = None, empty_handler: bool = False, wait: bool = True,
+                 mode: str = "ap"):
+        self.config = with_mode(config or NodeConfig(), mode)
+        self.mode = mode
         self.host = host
         self._cpus = cpus  # pin node i to cpus[i % len(cpus)] (benchmarks)
         self._empty_handler = empty_handler

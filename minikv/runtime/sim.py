@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from minikv.client import Client
-from minikv.config import NodeConfig
+from minikv.config import NodeConfig, with_mode
 from minikv.core.events import Event
 from minikv.core.heartbeat import Send
 from minikv.core.info import parse_info
@@ -59,8 +59,10 @@ class SimOrigin:
 class SimCluster:
     """Nodes in one process, in virtual time. Same verbs as LocalCluster, plus run_for and step."""
 
-    def __init__(self, nodes: int = 1, seed: int = 0, config: NodeConfig | None = None, wait: bool = True):
-        self.config = config or NodeConfig()
+    def __init__(self, nodes: int = 1, seed: int = 0, config: NodeConfig | None = None, wait: bool = True,
+                 mode: str = "ap"):
+        self.config = with_mode(config or NodeConfig(), mode)
+        self.mode = mode
         self.seed = seed
         self.net = SimNetwork(seed)
         self._ids: list[str] = []
