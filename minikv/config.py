@@ -75,6 +75,10 @@ class NodeConfig:
     # failing the request as in doubt. Aerospike: transaction-max-ms 1000.
     transaction_max: float = 1.0
 
+    # learner functions replacing a decision of the node: ((hook name, "module:function"), ...);
+    # see minikv/plugins.py and minikv/core/hooks.py (exercises plug in here)
+    plugins: tuple[tuple[str, str], ...] = ()
+
     @property
     def node_timeout(self) -> float:
         """Seconds of silence after which a peer is considered dead."""
@@ -91,10 +95,17 @@ class NodeConfig:
     @classmethod
     def from_json(cls, data: dict) -> NodeConfig:
         namespaces = tuple(NamespaceConfig(**ns) for ns in data.pop("namespaces"))
-        return cls(namespaces=namespaces, **data)
+        plugins = tuple(tuple(pair) for pair in data.pop("plugins", ()))
+        return cls(namespaces=namespaces, plugins=plugins, **data)
 
 
 MODES = ("ap", "sc")
+
+
+def with_plugins(config: NodeConfig, plugins: dict[str, str]) -> NodeConfig:
+    """`config` with these hook plugins ("module:function" strings) added."""
+    merged = dict(config.plugins) | dict(plugins)
+    return dataclasses.replace(config, plugins=tuple(sorted(merged.items())))
 
 
 def with_mode(config: NodeConfig, mode: str, namespace: str = "test") -> NodeConfig:

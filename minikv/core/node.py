@@ -30,6 +30,7 @@ from minikv.config import NodeConfig
 from minikv.core.clustering import ClusterManager, View
 from minikv.core.events import EventLog
 from minikv.core.heartbeat import HeartbeatMonitor, Send
+from minikv.core.hooks import DEFAULT_HOOKS, Hooks
 from minikv.core.info import InfoService
 from minikv.core.messages import CLIENT_REQUESTS, Reply
 from minikv.core.fabric import ProxyReply
@@ -63,16 +64,18 @@ _FAIL_COUNTERS = {ResultCode.GENERATION_ERROR: "fail_generation", ResultCode.KEY
 class Node:
     """One minikv node. Create it with its id, config, clock reading and RNG; feed it messages."""
 
-    def __init__(self, node_id: str, config: NodeConfig, now: float, rng: random.Random):
+    def __init__(self, node_id: str, config: NodeConfig, now: float, rng: random.Random,
+                 hooks: Hooks = DEFAULT_HOOKS):
         self.node_id = node_id
         self.config = config
+        self.hooks = hooks  # the learner-replaceable decisions (hooks.py)
         self.now = now
         self.started = now
         self.rng = rng
         self.stats: Counter[str] = Counter()  # asinfo counters: client_read_success, ...
         self.events = EventLog(node_id, config.event_log_size)
         self.stores = {ns.name: NamespaceStore(ns) for ns in config.namespaces}
-        self.heartbeat = HeartbeatMonitor(node_id, config, lambda: self.now)
+        self.heartbeat = HeartbeatMonitor(node_id, config, lambda: self.now, hooks.peer_alive)
         self.cluster = ClusterManager(self)
         self.partitions = PartitionTable(self)
         self.migrator = Migrator(self)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikv.core.balance import Copy, PartitionPlan, plan_partition
 from minikv.core.fabric import AnnounceAck, MigrateDropped, MigrateSettled
+from minikv.core.hooks import DEFAULT_HOOKS
 from minikv.core.partitions import partition_rows
 from minikv.keys import N_PARTITIONS
 
@@ -50,10 +51,17 @@ class PartitionTable:
 
     # ---- a new view ------------------------------------------------------------------------------
 
+    def _rows(self, succession: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """Every partition's succession row: Aerospike's (cached), or a learner's partitioner."""
+        row = self.node.hooks.succession_row
+        if row is DEFAULT_HOOKS.succession_row:
+            return partition_rows(succession)
+        return tuple(tuple(row(pid, succession)) for pid in range(N_PARTITIONS))
+
     def rebalance(self, view: View, versions: dict[str, dict]) -> None:
         """Plan every partition of every namespace for `view`, then start our migrations."""
         self._unacked.clear()  # announcements of the old view are moot
-        rows = partition_rows(view.succession)
+        rows = self._rows(view.succession)
         for ns, parts in self.parts.items():
             rf = min(self.node.stores[ns].config.replication_factor, len(view.succession))
             copies = _copies_by_pid(ns, versions)

@@ -20,7 +20,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from minikv.core.conflicts import incoming_wins
 from minikv.core.fabric import DupResReply, DupResRequest, ReplicaAck, ReplicaWrite
 from minikv.core.records import Record
 from minikv.core.storage import NamespaceStore
@@ -128,7 +127,7 @@ class ReplicaWriter:
         """Keep `blob` if it beats our copy under the namespace's conflict policy."""
         local = store.blob(digest)
         incoming = Record.unpack(blob)
-        if local is not None and not incoming_wins(Record.unpack(local), incoming,
+        if local is not None and not self.node.hooks.incoming_wins(Record.unpack(local), incoming,
                                                     store.config.conflict_resolution):
             return False
         store.put(digest, blob)

@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from minikv.client import Client, client as make_client
-from minikv.config import NodeConfig, with_mode
+from minikv.config import NodeConfig, with_mode, with_plugins
+from minikv.plugins import Plugin, import_path, load_hooks
 from minikv.core.events import Event
 from minikv.core.info import parse_info
 from minikv.core.messages import Admin, Info
-from minikv.core.partitions import partition_rows, pmap_summary
+from minikv.core.partitions import pmap_summary
+from minikv.keys import N_PARTITIONS
 from minikv.runtime.faults import LinkFaults
 from minikv.runtime.snapshot import ClusterSnapshot, build_snapshot
 from minikv.runtime.transport import NoConnection, ReplyLost, TcpTransport
@@ -48,8 +50,11 @@ class LocalCluster:
 
     def __init__(self, nodes: int = 1, config: NodeConfig | None = None, host: str = "127.0.0.1",
                  cpus: list[int] | None = None, empty_handler: bool = False, wait: bool = True,
-                 mode: str = "ap"):
-        self.config = with_mode(config or NodeConfig(), mode)
+                 mode: str = "ap", plugins: dict[str, Plugin] | None = None):
+        # node processes import plugins by path, so a function becomes "module:function" here
+        config = with_plugins(config or NodeConfig(), {k: import_path(f) for k, f in (plugins or {}).items()})
+        self.config = with_mode(config, mode)
+        load_hooks(dict(self.config.plugins))  # fail here, clearly, rather than in every node
         self.mode = mode
         self.host = host
         self._cpus = cpus  # pin node i to cpus[i % len(cpus)] (benchmarks)
@@ -213,7 +218,8 @@ class LocalCluster:
             if stats is not None:
                 members = tuple(filter(None, str(stats["cluster_members"]).split(",")))
                 rf = min(next(c.replication_factor for c in self.config.namespaces if c.name == ns), len(members))
-                return {pid: list(row[:rf]) for pid, row in enumerate(partition_rows(members))}
+                row = load_hooks(dict(self.config.plugins)).succession_row  # a learner's partitioner too
+                return {pid: row(pid, members)[:rf] for pid in range(N_PARTITIONS)}
         raise RuntimeError("no node answered")
 
     # ---- looking inside ------------------------------------------------------------------------
@@ -288,7 +294,9 @@ class LocalCluster:
             cmd += ["--cpu", str(self._cpus[index % len(self._cpus)])]
         if self._empty_handler:
             cmd.append("--empty-handler")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
+        # the package root and our working directory, so plugins in exercises/ import in the node
+        paths = [_PACKAGE_ROOT, os.getcwd(), os.environ.get("PYTHONPATH")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
         with open(self._logfile(node_id), "ab") as log:
             return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                                     pass_fds=(ready_w,), start_new_session=True, env=env)

@@ -23,6 +23,7 @@ import sys
 import time
 
 from minikv.config import NodeConfig
+from minikv.plugins import load_hooks
 from minikv.core.node import Node
 from minikv.runtime.net import EmptyHandlerConnection, NodeServer, new_event_loop
 
@@ -67,7 +68,7 @@ async def _listen(args: argparse.Namespace, config: NodeConfig) -> int:
         server = await loop.create_server(lambda: EmptyHandlerConnection(config.max_frame_size),
                                           args.host, args.port, reuse_address=True)
         return server.sockets[0].getsockname()[1]
-    node = Node(args.id, config, time.time(), random.Random())
+    node = Node(args.id, config, time.time(), random.Random(), load_hooks(dict(config.plugins)))
     return await NodeServer(node).start(args.host, args.port)
 
 

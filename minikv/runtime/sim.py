@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from minikv.client import Client
 from minikv.config import NodeConfig, with_mode
+from minikv.plugins import Plugin, load_hooks
 from minikv.core.events import Event
 from minikv.core.heartbeat import Send
 from minikv.core.info import parse_info
@@ -60,9 +61,11 @@ class SimCluster:
     """Nodes in one process, in virtual time. Same verbs as LocalCluster, plus run_for and step."""
 
     def __init__(self, nodes: int = 1, seed: int = 0, config: NodeConfig | None = None, wait: bool = True,
-                 mode: str = "ap"):
+                 mode: str = "ap", plugins: dict[str, Plugin] | None = None):
         self.config = with_mode(config or NodeConfig(), mode)
         self.mode = mode
+        # learner functions run in this process as they are; config.plugins holds import paths
+        self.hooks = load_hooks({**dict(self.config.plugins), **(plugins or {})})
         self.seed = seed
         self.net = SimNetwork(seed)
         self._ids: list[str] = []
@@ -327,7 +330,7 @@ class SimCluster:
 
     def _start(self, node_id: str) -> None:
         self._incarnation[node_id] = self._incarnation.get(node_id, 0) + 1
-        node = Node(node_id, self.config, self.now, random.Random(self.net.rng.getrandbits(64)))
+        node = Node(node_id, self.config, self.now, random.Random(self.net.rng.getrandbits(64)), self.hooks)
         node.heartbeat.address = self.address(node_id)
         node.heartbeat.seeds = {self.address(n) for n in self._ids}
         self._nodes[node_id] = node

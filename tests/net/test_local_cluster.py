@@ -161,3 +161,10 @@ def test_increment_of_a_string_bin(client):
         client.increment(KEY, "name", 1)
     _, meta, bins = client.get(KEY)
     assert (meta["gen"], bins) == (1, {"name": "Ada"})
+
+
+def test_a_plugin_reaches_the_node_processes():
+    """A module-level learner function given to LocalCluster runs inside every node process."""
+    # by path: pytest imports test modules under names a node process would not find
+    with minikv.LocalCluster(2, plugins={"succession_row": "tests.unit.test_plugins:by_name"}) as cluster:
+        assert {row[0] for row in cluster.partition_table().values()} == {"n1"}
