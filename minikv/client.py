@@ -35,6 +35,8 @@ from minikv.errors import (
 from minikv.keys import N_PARTITIONS, key_digest, partition_id
 from minikv.results import BatchRecord, BatchRecords, Scan, meta_of, normalize_ttl
 from minikv.cluster_map import ClusterMap
+from minikv import txn_client
+from minikv.transaction import Transaction
 from minikv.runtime.transport import Address, NoConnection, ReplyLost, TcpTransport, Transport
 
 
@@ -149,12 +151,16 @@ class Client:
         if not isinstance(meta, dict):
             raise ParamError("meta must be a dict like {'ttl': 60, 'gen': 3}")
         user_key = key[2] if pol.get("key") == P.POLICY_KEY_SEND else None
+        txn = txn_client.joined(pol.get("txn"), ns)  # inside a multi-record transaction?
         request = make(
             ns=ns, set_name=set_name, digest=digest, user_key=user_key,
             ttl=normalize_ttl(meta.get("ttl"), pol.get("ttl", 0)), gen=int(meta.get("gen", 0)),
             gen_policy=pol.get("gen", P.POLICY_GEN_IGNORE), exists=pol.get("exists", P.POLICY_EXISTS_IGNORE),
             commit_level=pol.get("commit_level", P.POLICY_COMMIT_LEVEL_ALL),
+            **(txn_client.write_fields(self, txn, digest) if txn else {}),
         )
+        if txn:
+            return txn_client.write(self, txn, digest, request, pol)
         return self._send(ns, digest, request, pol, is_write=True)
 
     def _out_key(self, key: tuple, digest: bytes, user_key: Any) -> tuple:
@@ -190,8 +196,10 @@ class Client:
     def _read(self, key: tuple, bins: tuple | None, header_only: bool, policy: dict | None) -> tuple:
         ns, set_name, digest = self._key(key)
         pol = self._policy("read", policy)
-        result = self._send(ns, digest, m.Get(ns, set_name, digest, bins, header_only), pol, False)
-        gen, ttl, record_bins, user_key = result
+        txn = txn_client.joined(pol.get("txn"), ns)
+        request = m.Get(ns, set_name, digest, bins, header_only, int(pol.get("read_mode_sc", 0)), txn.id if txn else 0)
+        result = txn_client.read(self, txn, digest, request, pol) if txn else self._send(ns, digest, request, pol, False)
+        gen, ttl, record_bins, user_key = result[:4]
         return self._out_key(key, digest, user_key), meta_of(gen, ttl), record_bins
 
     def remove(self, key: tuple, meta: dict | None = None, policy: dict | None = None) -> None:
@@ -199,9 +207,14 @@ class Client:
         ns, set_name, digest = self._key(key)
         pol = self._policy("remove", policy)
         gen = int((meta or {}).get("gen", 0))
+        txn = txn_client.joined(pol.get("txn"), ns)
         request = m.Remove(ns, set_name, digest, gen, pol.get("gen", P.POLICY_GEN_IGNORE),
-                           pol.get("commit_level", P.POLICY_COMMIT_LEVEL_ALL))
-        self._send(ns, digest, request, pol, is_write=True)
+                           pol.get("commit_level", P.POLICY_COMMIT_LEVEL_ALL),
+                           **(txn_client.write_fields(self, txn, digest) if txn else {}))
+        if txn:
+            txn_client.write(self, txn, digest, request, pol)
+        else:
+            self._send(ns, digest, request, pol, is_write=True)
 
     def touch(self, key: tuple, val: int = 0, meta: dict | None = None, policy: dict | None = None) -> None:
         """Reset the record's expiry to `val` seconds and bump its generation."""
@@ -231,6 +244,19 @@ class Client:
         gen, ttl, reads = self._write(key, lambda **kw: m.Operate(ops=ops, **kw), meta, policy, "operate")
         out_key = self._out_key(key, key_digest(key), None)
         return out_key, (meta_of(gen, ttl) if gen else None), [tuple(r) for r in reads]
+
+    # ---- multi-record transactions (txn_client.py has the protocol) ---------------------------
+
+    def commit(self, transaction: Transaction) -> int:
+        """Commit a transaction: COMMIT_OK (or COMMIT_ALREADY_COMMITTED, *_ABANDONED: committed, the
+        nodes finish the rest). Raises TransactionFailed if it could not commit: in_doubt False,
+        nothing happened; in_doubt True, call commit() again."""
+        return txn_client.commit(self, transaction)
+
+    def abort(self, transaction: Transaction) -> int:
+        """Roll back every write of a transaction: ABORT_OK (or ABORT_ALREADY_ABORTED, *_ABANDONED:
+        the nodes finish rolling back once its deadline passes)."""
+        return txn_client.abort(self, transaction)
 
     # ---- many records -------------------------------------------------------------------------
 

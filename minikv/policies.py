@@ -24,6 +24,12 @@ POLICY_KEY_SEND = 1
 POLICY_COMMIT_LEVEL_ALL = 0
 POLICY_COMMIT_LEVEL_MASTER = 1
 
+# read policy "read_mode_sc": how a read in a strong-consistency namespace may be served
+POLICY_READ_MODE_SC_SESSION = 0  # the master (default): read-your-writes, monotonic
+POLICY_READ_MODE_SC_LINEARIZE = 1  # the master, after its replicas confirm its regime
+POLICY_READ_MODE_SC_ALLOW_REPLICA = 2  # the master or a replica with a full copy
+POLICY_READ_MODE_SC_ALLOW_UNAVAILABLE = 3  # any copy, even of an unavailable partition
+
 # replica policy: which copy a read goes to
 POLICY_REPLICA_MASTER = 0
 POLICY_REPLICA_ANY = 1

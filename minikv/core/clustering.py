@@ -72,6 +72,7 @@ class ClusterManager:
         self.next_quantum = node.now + 2 * node.config.heartbeat_interval  # hear peers first
         self.orphan_quanta = 0
         self.adopted_at = node.now  # when this node adopted its current view
+        self.recluster_requested = False  # an operator's `recluster`: run a round even if no change
 
     # ---- every quantum ---------------------------------------------------------------------------
 
@@ -86,7 +87,9 @@ class ClusterManager:
         if self.orphan_quanta >= self.node.config.orphan_quanta:
             group = {self.node.node_id}  # nobody takes us in: become a cluster of one
         if max(group, key=node_number) == self.node.node_id and self.round is None:
-            if succession_list(group) != self.view.succession or self._astray(group, now):
+            if succession_list(group) != self.view.succession or self._astray(group, now) \
+                    or self.recluster_requested:
+                self.recluster_requested = False
                 self._start_round(tuple(sorted(group)), now)
 
     def _astray(self, group: set[str], now: float) -> bool:

@@ -3,7 +3,8 @@
 Aerospike's `asinfo -v <command>` returns `name=value` pairs separated by `;`. We answer the same
 commands with the same statistic names where minikv has the concept, so what a learner reads in
 a notebook is what an operator reads on a real cluster. Ours only: `events` (the node's recent
-event log, one event per line, fields separated by tabs) and `peers` as `node=host:port` pairs.
+event log, one event per line, fields separated by tabs), `peers` as `node=host:port` pairs and
+`aerospike-peers`, the same with the peers' Aerospike-protocol ports.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class InfoService:
             "replicas": self.replicas,
             "partition-info": self.partition_info,
             "peers": self.peers,
+            "aerospike-peers": self.aerospike_peers,
             "events": self.events,
         }
 
@@ -46,8 +48,31 @@ class InfoService:
     def answer(self, command: str) -> str:
         if command.startswith("namespace/"):
             return self.namespace(command.removeprefix("namespace/"))
+        name, colon, params = command.partition(":")
+        if colon and name in ("roster", "roster-set", "recluster", "revive"):
+            return self.sc_command(name, dict(p.split("=", 1) for p in params.split(";") if "=" in p))
         handler = self.commands.get(command)
         return handler() if handler else UNKNOWN
+
+    def sc_command(self, name: str, params: dict[str, str]) -> str:
+        """Aerospike's SC commands: `roster:namespace=ns`, `roster-set:namespace=ns;nodes=a,b`,
+        `recluster:` and `revive:namespace=ns`."""
+        sc, ns = self.node.consistency, params.get("namespace", "")
+        if name == "recluster":
+            sc.recluster()
+            return "ok"
+        if not sc.is_sc(ns):
+            return f"ERROR::namespace {ns} is not a strong-consistency namespace"
+        if name == "roster-set":
+            sc.roster_set(ns, tuple(n for n in params.get("nodes", "").split(",") if n))
+            return "ok"
+        if name == "revive":
+            sc.revive(ns)
+            return "ok"
+        roster = sc.rosters[ns]
+        pending = roster.nodes if roster.pending is None else roster.pending
+        return (f"roster={','.join(roster.nodes) or 'null'}:pending_roster={','.join(pending) or 'null'}"
+                f":observed_nodes={','.join(sorted(self.node.members))}")
 
     def statistics(self) -> str:
         node, view = self.node, self.node.cluster.view
@@ -65,6 +90,7 @@ class InfoService:
                                                 for ns in node.stores),
             "migrate_records_transmitted": node.migrator.tx_records,
             "migrate_records_received": node.migrator.rx_records,
+            "aerospike_port": node.heartbeat.aerospike_port,
             **node.stats,
         })
 
@@ -84,6 +110,9 @@ class InfoService:
             "ns_cluster_size": size,
             "migrate_tx_partitions_remaining": tx,
             "migrate_rx_partitions_remaining": rx,
+            "strong-consistency": "true" if self.node.consistency.is_sc(name) else "false",
+            "unavailable_partitions": len(self.node.consistency.unavailable.get(name, ())),
+            "dead_partitions": len(self.node.consistency.dead.get(name, ())),
         })
 
     def cluster_stable(self) -> str:
@@ -130,6 +159,13 @@ class InfoService:
         addresses = self.node.heartbeat.addresses
         return ";".join(f"{n}={addresses[n][0]}:{addresses[n][1]}"
                         for n in self.node.members if n in addresses and n != self.node.node_id)
+
+    def aerospike_peers(self) -> str:
+        """`peers` with each member's Aerospike-protocol port, which heartbeats carry (the
+        runtime's second listener turns this into Aerospike's `peers-clear-std`)."""
+        hb = self.node.heartbeat
+        return ";".join(f"{n}={hb.addresses[n][0]}:{hb.aerospike_ports[n]}" for n in self.node.members
+                        if n != self.node.node_id and hb.aerospike_ports.get(n) and n in hb.addresses)
 
     def events(self) -> str:
         return "\n".join(f"{e.t!r}\t{e.role}\t{e.text}" for e in self.node.events)

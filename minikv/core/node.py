@@ -17,6 +17,8 @@ The roles, in Aerospike's vocabulary:
     Migrator          moving partitions into place       (migration.py)
     ReplicaWriter     copying writes, resolving dups     (replication.py)
     ClientService     serving reads and writes           (service.py)
+    Consistency       SC: roster, availability, regimes  (consistency.py)
+    TxnService        multi-record transaction steps     (transactions.py)
     InfoService       asinfo-style answers               (info.py)
 """
 
@@ -28,6 +30,7 @@ from typing import Any, Callable, NamedTuple
 
 from minikv.config import NodeConfig
 from minikv.core.clustering import ClusterManager, View
+from minikv.core.consistency import Consistency
 from minikv.core.events import EventLog
 from minikv.core.heartbeat import HeartbeatMonitor, Send
 from minikv.core.hooks import DEFAULT_HOOKS, Hooks
@@ -37,8 +40,10 @@ from minikv.core.fabric import ProxyReply
 from minikv.core.migration import Migrator
 from minikv.core.ownership import PartitionTable
 from minikv.core.replication import ReplicaWriter
+from minikv.core.sc_reads import ScReads
 from minikv.core.service import PENDING, ClientService, ProxyOrigin
 from minikv.core.storage import NamespaceStore
+from minikv.core.transactions import InternalOrigin, TxnService
 from minikv.errors import AerospikeError, RecordNotFound, ResultCode
 from minikv.keys import N_PARTITIONS
 
@@ -77,13 +82,16 @@ class Node:
         self.stores = {ns.name: NamespaceStore(ns) for ns in config.namespaces}
         self.heartbeat = HeartbeatMonitor(node_id, config, lambda: self.now, hooks.peer_alive)
         self.cluster = ClusterManager(self)
+        self.consistency = Consistency(self)
         self.partitions = PartitionTable(self)
         self.migrator = Migrator(self)
         self.replication = ReplicaWriter(self)
         self.service = ClientService(self)
+        self.txns = TxnService(self)
+        self.sc_reads = ScReads(self)
         self.info = InfoService(self)
         self._handlers = _handlers_of(self.heartbeat, self.cluster, self.partitions, self.migrator,
-                                      self.replication, self.service, self.info)
+                                      self.replication, self.service, self.info, self.txns)
         self._outbox: list[ToClient | Send] = []
         self._next_pulse = self._next_purge_slice = now
         self.log("Node", f"{node_id} started: namespaces {', '.join(self.stores)}")
@@ -117,6 +125,7 @@ class Node:
         self.partitions.tick()
         self.service.tick(now)
         self.service.populate_slice(now)
+        self.txns.tick(now)
         if now >= self._next_purge_slice:
             self._next_purge_slice = now + TICK_INTERVAL
             self._purge_slice()
@@ -141,6 +150,8 @@ class Node:
     def reply(self, origin: Any, reply: Reply) -> None:
         if isinstance(origin, ProxyOrigin):
             self.send(origin.src, ProxyReply(self.node_id, origin.tid, reply))
+        elif isinstance(origin, InternalOrigin):  # the node asked itself (transactions.py)
+            origin.done(reply)
         else:
             self._outbox.append(ToClient(origin, reply))
 
@@ -148,13 +159,14 @@ class Node:
         self.events.log(self.now, role, text)
 
     def partition_versions(self) -> dict:
-        return self.partitions.versions()
+        return {**self.partitions.versions(), **self.consistency.report()}
 
     def on_view_change(self, view: View, versions: dict[str, dict]) -> None:
         """A new view was committed: stop old migrations, rebalance, stop waiting for leavers."""
         self.migrator.reset()
         self.partitions.rebalance(view, versions)
         self.replication.forget_departed(set(view.succession))
+        self.sc_reads.forget_untrusted()
 
     # ---- internals -------------------------------------------------------------------------------
 

@@ -61,23 +61,34 @@ class PartitionTable:
     def rebalance(self, view: View, versions: dict[str, dict]) -> None:
         """Plan every partition of every namespace for `view`, then start our migrations."""
         self._unacked.clear()  # announcements of the old view are moot
-        rows = self._rows(view.succession)
         for ns, parts in self.parts.items():
-            rf = min(self.node.stores[ns].config.replication_factor, len(view.succession))
-            copies = _copies_by_pid(ns, versions)
-            for pid, state in enumerate(parts):
-                plan = plan_partition(pid, rows[pid], rf, copies.get(pid, {}), view.ckey)
+            for state, plan in zip(parts, self._plans(ns, view, versions)):
                 self._adopt(ns, state, plan)
         self.generation += 1
         self._log_summary(view)
 
+    def _plans(self, ns: str, view: View, versions: dict[str, dict]) -> list[PartitionPlan]:
+        copies = _copies_by_pid(ns, versions)
+        if self.node.consistency.is_sc(ns):
+            return self.node.consistency.plan_namespace(ns, view, versions, self._rows, copies)
+        rows = self._rows(view.succession)
+        rf = min(self.node.stores[ns].config.replication_factor, len(view.succession))
+        return [plan_partition(pid, rows[pid], rf, copies.get(pid, {}), view.ckey) for pid in range(N_PARTITIONS)]
+
     def _adopt(self, ns: str, state: PartitionState, plan: PartitionPlan) -> None:
-        me = self.node.node_id
+        me, sc = self.node.node_id, self.node.consistency.is_sc(ns)
+        state.leads_pending, state.fills_pending = set(), set()
+        state.plan, state.working_master = plan, plan.working_master or None
+        if not plan.working_master:  # SC: unavailable here; keep what we hold, serve nothing
+            return
+        if sc and not self.node.consistency.trusts(ns, plan.pid):
+            self._drop(ns, plan.pid)  # SC: a stale or partial copy may lack acknowledged writes
         if state.copy is not None and state.copy.full:
             state.held = state.copy
-        state.plan, state.working_master = plan, plan.working_master
-        state.leads_pending = set(plan.sources) if me == plan.final_master else set()
-        state.fills_pending = set()
+        if me == plan.final_master:
+            state.leads_pending = set(plan.sources)
+        if sc and me == plan.working_master != plan.final_master:
+            state.copy = Copy(plan.version, True, plan.replicas)  # serves (and is written) in the new regime
         if me in plan.sources:
             self.node.migrator.emigrate(ns, plan.pid, plan.final_master, "lead")
         if me == plan.final_master:
@@ -96,11 +107,12 @@ class PartitionTable:
     def _log_summary(self, view: View) -> None:
         me = self.node.node_id
         for ns, parts in self.parts.items():
-            masters = sum(1 for s in parts if s.plan.final_master == me)
+            masters = sum(1 for s in parts if s.plan.replicas and s.plan.final_master == me)
             replicas = sum(1 for s in parts if me in s.plan.replicas[1:])
             moving = sum(1 for s in parts if s.plan.migrating)
+            down = sum(1 for s in parts if not s.plan.working_master)
             self.node.log("Balance", f"{ns}: final master of {masters}, replica of {replicas}; "
-                          f"{moving} partitions to migrate")
+                          f"{moving} partitions to migrate" + (f"; {down} unavailable" if down else ""))
 
     # ---- migrations finishing --------------------------------------------------------------------
 
@@ -144,7 +156,12 @@ class PartitionTable:
         self.node.send(msg.src, AnnounceAck(self.node.node_id, msg.aid))  # even if stale: stop resends
         if msg.ckey == self.node.ckey:
             for pid in msg.pids:
-                self.parts[msg.ns][pid].working_master = msg.src
+                state = self.parts[msg.ns][pid]
+                if self.node.consistency.is_sc(msg.ns) and state.working_master == self.node.node_id \
+                        and state.copy and self.node.node_id not in state.plan.replicas:
+                    # SC: writes now go to the final master, not to us: our copy falls behind
+                    state.copy = Copy(state.copy.ckey, False, state.copy.holders)
+                state.working_master = msg.src
             self.generation += 1
 
     def on_MigrateDropped(self, msg: MigrateDropped) -> None:
@@ -189,6 +206,7 @@ class PartitionTable:
         out: dict[str, list] = {}
         for ns, parts in self.parts.items():
             groups: dict[Copy, list[int]] = {}
+            sc = self.node.consistency.is_sc(ns)
             for pid, state in enumerate(parts):
                 # An empty copy is reported as no copy: there is nothing to move or merge.
                 # (Without tombstones a delete is not data either; Aerospike AP behaves alike.)
@@ -196,7 +214,8 @@ class PartitionTable:
                 # next view must not take it for a whole copy of the new version (and drop the
                 # one that really is whole) nor forget the older data it holds in full.
                 copy = state.copy if state.copy is None or state.copy.full else state.held or state.copy
-                if copy is not None and self.node.stores[ns].partitions[pid]:
+                # SC reports empty copies too: an empty partition is data ("nothing here") too
+                if copy is not None and (sc or self.node.stores[ns].partitions[pid]):
                     groups.setdefault(copy, []).append(pid)
             out[ns] = [[c.ckey, c.full, list(c.holders), pids] for c, pids in groups.items()]
         return out
@@ -207,7 +226,7 @@ class PartitionTable:
         rf = max((len(s.plan.replicas) for s in parts if s.plan), default=1)
         claimed: list[list[int]] = [[] for _ in range(rf)]
         for pid, state in enumerate(parts):
-            if state.plan is None:
+            if state.plan is None or not state.plan.working_master:
                 continue
             if state.working_master == me:
                 claimed[0].append(pid)

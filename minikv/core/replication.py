@@ -20,9 +20,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from minikv.core.fabric import DupResReply, DupResRequest, ReplicaAck, ReplicaWrite
+from minikv.core.fabric import DupResReply, DupResRequest, RegimeCheck, ReplicaAck, ReplicaWrite
 from minikv.core.records import Record
 from minikv.core.storage import NamespaceStore
+from minikv.keys import partition_id
 
 if TYPE_CHECKING:
     from minikv.core.node import Node
@@ -53,15 +54,26 @@ class ReplicaWriter:
     # ---- master side -----------------------------------------------------------------------------
 
     def replicate(self, ns: str, digest: bytes, blob: bytes | None, targets: list[str],
-                  wait: bool, done: Done) -> None:
+                  wait: bool, done: Done, regime: int = 0) -> None:
         """Send the write to `targets`; call `done` when all acked (or at once if not waiting)."""
         tid = next(self._tids)
         for target in targets:
-            self.node.send(target, ReplicaWrite(self.node.node_id, self.node.ckey, ns, digest, blob, tid))
+            self.node.send(target, ReplicaWrite(self.node.node_id, self.node.ckey, ns, digest, blob, tid, regime))
         if not wait or not targets:
             done(True)
             return
-        self.pending[tid] = Pending(set(targets), self._deadline(), done)
+        self.pending[tid] = Pending(set(targets), self._deadline(), done, ns)
+
+    def confirm_regime(self, ns: str, pid: int, targets: list[str], done: Done) -> None:
+        """SC linearize read: ask every replica whether we still master `pid` in our regime."""
+        if not targets:
+            done(True)
+            return
+        tid = next(self._tids)
+        check = RegimeCheck(self.node.node_id, self.node.ckey, ns, pid, self.node.consistency.regime(ns, pid), tid)
+        for target in targets:
+            self.node.send(target, check)
+        self.pending[tid] = Pending(set(targets), self._deadline(), done, ns)
 
     def dup_resolve(self, ns: str, digest: bytes, holders: list[str], done: Done) -> None:
         """Fetch the record from each duplicate holder, keep the winner locally, then `done`."""
@@ -71,7 +83,10 @@ class ReplicaWriter:
         self.pending[tid] = Pending(set(holders), self._deadline(), done, ns, digest)
 
     def on_ReplicaAck(self, msg: ReplicaAck) -> None:
-        self._heard(msg.tid, msg.src)
+        if msg.ok:
+            self._heard(msg.tid, msg.src)
+        elif msg.tid in self.pending:  # SC: a replica refused: the write (or the read) fails now
+            self.pending.pop(msg.tid).done(False)
 
     def on_DupResReply(self, msg: DupResReply) -> None:
         pending = self.pending.get(msg.tid)
@@ -90,6 +105,10 @@ class ReplicaWriter:
     def forget_departed(self, members: set[str]) -> None:
         """A new view: stop waiting for nodes that are no longer in it."""
         for tid, pending in list(self.pending.items()):
+            if self.node.consistency.is_sc(pending.ns):  # SC: no ack from every replica, no success
+                del self.pending[tid]
+                pending.done(False)
+                continue
             pending.waiting &= members
             if not pending.waiting:
                 del self.pending[tid]
@@ -110,11 +129,26 @@ class ReplicaWriter:
         store = self.node.stores.get(msg.ns)
         if store is None:
             return
+        if self.node.consistency.is_sc(msg.ns) and not self._serves(msg, partition_id(msg.digest), msg.regime):
+            self.node.send(msg.src, ReplicaAck(self.node.node_id, msg.tid, False))
+            return
         if msg.record is None:
             store.delete(msg.digest)
         else:
             store.put(msg.digest, msg.record)
         self.node.send(msg.src, ReplicaAck(self.node.node_id, msg.tid))
+
+    def on_RegimeCheck(self, msg: RegimeCheck) -> None:
+        ok = self.node.consistency.is_sc(msg.ns) and self._serves(msg, msg.pid, msg.regime)
+        self.node.send(msg.src, ReplicaAck(self.node.node_id, msg.tid, ok))
+
+    def _serves(self, msg: ReplicaWrite | RegimeCheck, pid: int, regime: int) -> bool:
+        """SC: is the sender our master for `pid`, in our view and our regime? Aerospike checks
+        the source and the regime of replica writes the same way; it fences a deposed master."""
+        state = self.node.partitions.state(msg.ns, pid)
+        masters = (state.working_master, state.plan.final_master if state.plan and state.plan.replicas else None)
+        return (msg.ckey == self.node.ckey and regime == self.node.consistency.regime(msg.ns, pid)
+                and msg.src in masters)
 
     def on_DupResRequest(self, msg: DupResRequest) -> None:
         store = self.node.stores.get(msg.ns)

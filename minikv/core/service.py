@@ -27,6 +27,7 @@ from minikv.core.messages import Admin, BatchRead, Get, Operate, Put, Remove, Sc
 from minikv.core.records import Record, check_bins
 from minikv.core.rw_requests import Admission, RwRequestTable
 from minikv.core.storage import NamespaceStore
+from minikv.core.transactions import in_txn, visible, with_version
 from minikv.core.writes import WriteOutcome, apply_remove, apply_write
 from minikv.errors import (
     AerospikeError,
@@ -68,13 +69,19 @@ class ClientService:
     # ---- reads -----------------------------------------------------------------------------------
 
     def on_Get(self, msg: Get, origin: Any) -> Any:
+        if self.node.consistency.is_sc(msg.ns):
+            return self.node.sc_reads.on_Get(msg, origin)  # read modes, regimes (sc_reads.py)
         store, pid = self._store(msg.ns), partition_id(self._digest(msg.digest))
         if not self._can_read(msg.ns, pid):
             return self._proxy(msg, origin, msg.ns, pid)
-        record = store.get(msg.digest, self.node.now)
+        return self.read_local(store, msg)
+
+    def read_local(self, store: NamespaceStore, msg: Get) -> list:
+        """Answer a read from this node's copy."""
+        record = visible(store.get(msg.digest, self.node.now), msg.txn_id)  # a lock hides provisional data
         if record is None:
             raise RecordNotFound("record not found")
-        return self._read_result(record, msg.bins, msg.header_only)
+        return with_version(self._read_result(record, msg.bins, msg.header_only), record, msg.txn_id)
 
     def on_BatchRead(self, msg: BatchRead, origin: Any) -> list:
         return [self._batch_item(ns, digest, msg) for ns, digest in msg.keys]
@@ -84,7 +91,7 @@ class ClientService:
             store, pid = self._store(ns), partition_id(self._digest(digest))
             if not self._can_read(ns, pid):
                 raise ClusterError("this node does not hold the partition")
-            record = store.get(digest, self.node.now)
+            record = visible(store.get(digest, self.node.now))
             if record is None:
                 raise RecordNotFound("record not found")
         except AerospikeError as exc:
@@ -104,7 +111,7 @@ class ClientService:
                 missed.append(pid)
                 continue
             for digest, record in store.live_records(pid, self.node.now):
-                if msg.set_name is None or record.set_name == msg.set_name:
+                if visible(record) and (msg.set_name is None or record.set_name == msg.set_name):
                     _, ttl, bins, user_key = self._read_result(record, msg.bins, False)
                     rows.append([digest, user_key, record.gen, ttl, bins])
             if len(rows) >= msg.max_records:
@@ -147,7 +154,11 @@ class ClientService:
         store, pid = self._store(msg.ns), partition_id(self._digest(msg.digest))
         if not self._is_master(msg.ns, pid):
             return self._proxy(msg, origin, msg.ns, pid)
-        job = lambda: self._resolve_then_apply(msg, origin, store, pid, apply, result)  # noqa: E731
+        apply = in_txn(msg, apply, self.node)  # inside a transaction, on a TxnView (transactions.py)
+        return self.hold_key(msg, lambda: self._resolve_then_apply(msg, origin, store, pid, apply, result))
+
+    def hold_key(self, msg: Any, job: Callable[[], None]) -> Any:
+        """Run `job` once no earlier request holds the key; it must end with `_complete`."""
         admission = self.rw.admit(msg.digest, job)
         if admission is Admission.BUSY:
             raise RecordBusy(f"more than {self.rw.pending_limit} requests queued on this key")
@@ -170,6 +181,10 @@ class ClientService:
 
     def _apply(self, msg: Any, origin: Any, store: NamespaceStore, pid: int, apply: Callable,
                result: Callable) -> None:
+        sc = self.node.consistency.is_sc(msg.ns)
+        if sc and not self._is_master(msg.ns, pid):  # SC: the view changed while it waited
+            self._complete(msg, origin, ClusterError(f"{self.node.node_id} no longer masters partition {pid}"))
+            return
         try:
             outcome = apply(store)
         except Exception as exc:  # noqa: BLE001 - refused: answer it and free the key
@@ -179,11 +194,14 @@ class ClientService:
             self._complete(msg, origin, result(outcome))
             return
         def replicated(ok: bool) -> None:
+            if sc:
+                self.node.sc_reads.written(msg.ns, msg.digest, ok)
             answer = result(outcome) if ok else TimeoutError("replica acks timed out", in_doubt=True)
             self._complete(msg, origin, answer)
-        wait = msg.commit_level == P.POLICY_COMMIT_LEVEL_ALL
+        wait = msg.commit_level == P.POLICY_COMMIT_LEVEL_ALL or sc  # SC: always every replica
+        regime = self.node.consistency.regime(msg.ns, pid) if sc else 0
         self.node.replication.replicate(msg.ns, msg.digest, outcome.blob, self._targets(msg.ns, pid),
-                                        wait, replicated)
+                                        wait, replicated, regime)
 
     def _complete(self, msg: Any, origin: Any, outcome: Any) -> None:
         self.node.finish(origin, type(msg).__name__, outcome)
@@ -199,7 +217,7 @@ class ClientService:
     def _can_read(self, ns: str, pid: int) -> bool:
         state = self.node.partitions.state(ns, pid)
         return state.working_master == self.node.node_id or (
-            state.plan is not None and self.node.node_id in state.plan.replicas
+            state.plan is not None and bool(state.plan.working_master) and self.node.node_id in state.plan.replicas
             and state.copy is not None and state.copy.full)
 
     def _targets(self, ns: str, pid: int) -> list[str]:

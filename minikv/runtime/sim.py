@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from minikv.client import Client
 from minikv.config import NodeConfig, with_mode
+from minikv.runtime.roster_commands import RosterCommands
 from minikv.plugins import Plugin, load_hooks
 from minikv.core.events import Event
 from minikv.core.heartbeat import Send
@@ -57,7 +58,7 @@ class SimOrigin:
     request_id: int
 
 
-class SimCluster:
+class SimCluster(RosterCommands):
     """Nodes in one process, in virtual time. Same verbs as LocalCluster, plus run_for and step."""
 
     def __init__(self, nodes: int = 1, seed: int = 0, config: NodeConfig | None = None, wait: bool = True,
@@ -82,6 +83,8 @@ class SimCluster:
             self._add()
         for node_id in self._ids:  # everyone seeds with everyone, as LocalCluster does
             self._nodes[node_id].heartbeat.seeds = {self.address(n) for n in self._ids}
+        if mode == "sc":
+            self._start_roster()
         if wait:
             self.wait_stable()
 
@@ -331,6 +334,8 @@ class SimCluster:
     def _start(self, node_id: str) -> None:
         self._incarnation[node_id] = self._incarnation.get(node_id, 0) + 1
         node = Node(node_id, self.config, self.now, random.Random(self.net.rng.getrandbits(64)), self.hooks)
+        if node_id in self._nodes:  # a restart: records are gone, what Aerospike keeps on disk is not
+            node.consistency.restore(self._nodes[node_id].consistency.durable_state())
         node.heartbeat.address = self.address(node_id)
         node.heartbeat.seeds = {self.address(n) for n in self._ids}
         self._nodes[node_id] = node
