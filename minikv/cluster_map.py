@@ -34,6 +34,9 @@ class ClusterMap:
         self.nodes: dict[str, Address] = {}  # {node_id: address}
         self.generations: dict[str, int] = {}  # {node_id: partition-generation last seen}
         self.pmap: dict[str, list[list[str | None]]] = {}  # {ns: [replica index][pid] -> node_id}
+        # SC: the highest regime a node advertised for each pid we route by; a node advertising
+        # less (a deposed master still in an old view) is not believed. Never reset.
+        self.regimes: dict[str, list[int]] = {}
         self.last_tend = float("-inf")
 
     def stale(self) -> None:
@@ -86,13 +89,15 @@ class ClusterMap:
         answer = self._ask(address, ("replicas",), deadline)
         for entry in filter(None, (answer or {}).get("replicas", "").split(";")):
             ns, _, fields = entry.partition(":")
-            _regime, count, *bitmaps = fields.split(",")
+            regime, count, *bitmaps = fields.split(",")
             table = self.pmap.setdefault(ns, [])
+            regimes = self.regimes.setdefault(ns, [0] * N_PARTITIONS)
             while len(table) < int(count):
                 table.append([None] * N_PARTITIONS)
             for index, bitmap in enumerate(bitmaps):
                 for pid in _pids_in_bitmap(base64.b64decode(bitmap)):
-                    table[index][pid] = node_id
+                    if int(regime) >= regimes[pid]:  # AP nodes all say 0: always believed
+                        table[index][pid], regimes[pid] = node_id, int(regime)
 
     def route(self, ns: str, digest: bytes, replica: int, attempt: int,
                deadline: float | None = None) -> Address:

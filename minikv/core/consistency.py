@@ -21,7 +21,7 @@ records) and hand it back on restart: a restarted node knows what it lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from minikv.core.balance import Copy, PartitionPlan, plan_partition
@@ -89,7 +89,8 @@ class Consistency:
             if roster.pending is not None and roster.pending != roster.nodes:
                 roster.nodes, roster.version, roster.pending = roster.pending, roster.version + 1, None
                 self.changes += 1
-        self.node.cluster.recluster_requested = True
+        if self.node.ckey:  # in a view: rebalance now (a node in none will at its first view)
+            self.node.cluster.recluster_requested = True
 
     def revive(self, ns: str) -> None:
         """The operator accepts the loss: dead partitions restart from the best copy left."""
@@ -122,15 +123,17 @@ class Consistency:
         roster_rows = rows(succession_list(roster)) if roster else ()
         view_rows = rows(on_roster) if on_roster else ()
         revive = any(r["revive"] for r in reports.values()) and set(roster) <= members
-        plans, trusted = [], []
+        plans, trusted, rule = [], [], {}
         for pid in range(N_PARTITIONS):
             holders = _holders(copies.get(pid, {}), latest[pid], revive)
             trusted.append(frozenset(holders))
-            ok = bool(on_roster) and is_available(roster_rows[pid][:roster_rf], roster, members)
+            replicas = roster_rows[pid][:roster_rf] if on_roster else ()
+            if replicas not in rule:  # few distinct replica sets: decide each once
+                rule[replicas] = bool(replicas) and self.node.hooks.is_available(replicas, roster, members)
             fresh = latest[pid] == 0 or revive
-            if ok and (holders or fresh):
-                plan = plan_partition(pid, view_rows[pid], rf, holders, 0)
-                plans.append(replace(plan, version=max(latest[pid], _best(holders)) + 1))
+            if rule[replicas] and (holders or fresh):
+                # the copies kept are at the latest regime (a revived one at most that): bump it
+                plans.append(plan_partition(pid, view_rows[pid], rf, holders, 0, latest[pid] + 1))
             else:
                 plans.append(unavailable(pid, view_rows[pid][:rf] if view_rows else (), latest[pid]))
         self._record(ns, plans, trusted, set(roster) <= members)
@@ -195,6 +198,3 @@ def _holders(copies: dict[str, Copy], latest: int, reviving: bool) -> dict[str, 
     best = max(c.ckey for c in copies.values())
     return {n: Copy(c.ckey, True, c.holders) for n, c in copies.items() if c.ckey == best}
 
-
-def _best(holders: dict[str, Copy]) -> int:
-    return max((c.ckey for c in holders.values()), default=0)

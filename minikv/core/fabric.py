@@ -27,6 +27,7 @@ class Heartbeat:
     ckey: int  # 0 while the sender is an orphan (in no cluster)
     succession: tuple[str, ...]  # the sender's current view
     adjacency: tuple[str, ...]  # the nodes the sender hears from
+    aerospike_port: int = 0  # the sender's Aerospike-protocol port (0: none), for `peers-clear-std`
 
 
 # clustering: the principal's two-phase round (prepare to a majority, accept by everyone)
@@ -148,11 +149,25 @@ class ReplicaWrite:
     digest: bytes
     record: bytes | None  # packed record, or None for a delete
     tid: int  # the master's transaction id, echoed in the ack
+    regime: int = 0  # SC: the partition's regime; a replica in another regime refuses the write
 
 
 @dataclass(frozen=True, slots=True)
 class ReplicaAck:
     src: str
+    tid: int
+    ok: bool = True  # SC: False when the replica refused (another regime, view or master)
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeCheck:
+    """SC linearize read: "am I still your master in this regime?" Answered by a ReplicaAck."""
+
+    src: str
+    ckey: int
+    ns: str
+    pid: int
+    regime: int
     tid: int
 
 
@@ -195,6 +210,6 @@ class ProxyReply:
 FABRIC: tuple[type, ...] = (
     Heartbeat, Prepare, Promise, Accept, Accepted, Commit, MigrateInsert,
     MigrateDone, MigrateAck, MigrateSettled, MigrateDropped, AnnounceAck, ReplicaWrite, ReplicaAck,
-    DupResRequest, DupResReply, Proxy, ProxyReply,
+    RegimeCheck, DupResRequest, DupResReply, Proxy, ProxyReply,
 )
 ALL_MESSAGES: tuple[type, ...] = CLIENT_REQUESTS + (Reply,) + FABRIC

@@ -124,13 +124,16 @@ class InfoService:
 
     def replicas(self) -> str:
         """The client's partition map, Aerospike-style: per namespace `ns:regime,count,bitmap...`
+        (regime: 0 in AP; in SC the highest partition regime we know, so a client can ignore a
+        deposed master's older claims; Aerospike sends its namespace's rebalance regime)
         where bitmap i has bit pid set if this node claims replica index i of pid
         (index 0 as working master, i > 0 as a replica holding a full copy)."""
         entries = []
         for ns in self.node.stores:
             claims = self.node.partitions.claims(ns)
             bitmaps = [_bitmap(pids) for pids in claims]
-            entries.append(f"{ns}:0,{len(claims)},{','.join(bitmaps)}")
+            regime = max(self.node.consistency.known.get(ns, [0]))  # SC: our view's newest regime
+            entries.append(f"{ns}:{regime},{len(claims)},{','.join(bitmaps)}")
         return ";".join(entries)
 
     def partition_info(self) -> str:

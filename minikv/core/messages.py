@@ -28,6 +28,8 @@ class Get:
     digest: bytes
     bins: tuple[str, ...] | None = None
     header_only: bool = False
+    read_mode_sc: int = 0  # policies.POLICY_READ_MODE_SC_*; only SC namespaces look at it
+    txn_id: int = 0  # read inside this multi-record transaction (0: none); the reply adds the version
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,9 @@ class Put:
     gen_policy: int = 0
     exists: int = 0
     commit_level: int = 0  # POLICY_COMMIT_LEVEL_ALL: reply after every replica has it
+    txn_id: int = 0  # written inside this multi-record transaction (0: none): see TxnRoll
+    txn_deadline: float = 0.0  # the transaction's deadline (node clock), from its MonitorAdd
+    read_version: tuple[int, float] | None = None  # (gen, lut) the transaction read, to check
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,9 @@ class Operate:
     gen_policy: int = 0
     exists: int = 0
     commit_level: int = 0  # POLICY_COMMIT_LEVEL_ALL: reply after every replica has it
+    txn_id: int = 0  # written inside this multi-record transaction (0: none): see TxnRoll
+    txn_deadline: float = 0.0  # the transaction's deadline (node clock), from its MonitorAdd
+    read_version: tuple[int, float] | None = None  # (gen, lut) the transaction read, to check
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +79,10 @@ class Remove:
     digest: bytes
     gen: int = 0
     gen_policy: int = 0
-    commit_level: int = 0
+    commit_level: int = 0  # POLICY_COMMIT_LEVEL_ALL: reply after every replica has it
+    txn_id: int = 0  # written inside this multi-record transaction (0: none): see TxnRoll
+    txn_deadline: float = 0.0  # the transaction's deadline (node clock), from its MonitorAdd
+    read_version: tuple[int, float] | None = None  # (gen, lut) the transaction read, to check
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,66 @@ class Info:
     """asinfo-style commands ("statistics", "namespace/test", ...), answered name -> text."""
 
     commands: tuple[str, ...]
+
+
+# ---- multi-record transactions (client -> the master of a monitor or of a written record) -------
+# The monitor is an ordinary record (set "<ERO~MRT", key = txn id) listing the written digests;
+# core/transactions.py explains the protocol. Every step is replicated at commit level ALL.
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorAdd:
+    """Before a transaction writes `keyd`: list it in the monitor (created with its deadline)."""
+
+    ns: str
+    digest: bytes  # the monitor's
+    txn_id: int
+    timeout: int  # seconds the transaction may live (0: the node's default, 10 s)
+    keyd: bytes  # the digest about to be written
+    commit_level = 0  # not a field: every step waits for all replicas (service.py reads it)
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorMark:
+    """The commit point: mark the monitor roll-forward (`fwd`), unless its deadline passed."""
+
+    ns: str
+    digest: bytes
+    txn_id: int
+    commit_level = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorClose:
+    """Close the monitor to adds and marks, with its outcome as it is; the sweeper does this first
+    and gets (fwd, keyds). `done` (every write rolled): drop the digests, keep a tombstone."""
+
+    ns: str
+    digest: bytes
+    txn_id: int
+    done: bool
+    commit_level = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TxnVerify:
+    """At commit: is this record still at the version the transaction read, and unlocked?"""
+
+    ns: str
+    digest: bytes
+    txn_id: int
+    version: tuple[int, float]  # (gen, lut); (0, 0.0) when the record did not exist
+
+
+@dataclass(frozen=True, slots=True)
+class TxnRoll:
+    """Roll one written record forward (the provisional version becomes the record) or back."""
+
+    ns: str
+    digest: bytes
+    txn_id: int
+    forward: bool
+    commit_level = 0
 
 
 # ---- replies (node -> client) -------------------------------------------------------------------
@@ -132,5 +203,7 @@ class Admin:
     args: dict[str, Any]
 
 
-CLIENT_REQUESTS: tuple[type, ...] = (Get, Put, Operate, Remove, BatchRead, ScanPage, Info, Admin)
-Request = Get | Put | Operate | Remove | BatchRead | ScanPage | Info  # what a node may proxy
+TXN_REQUESTS: tuple[type, ...] = (MonitorAdd, MonitorMark, MonitorClose, TxnVerify, TxnRoll)
+CLIENT_REQUESTS: tuple[type, ...] = (Get, Put, Operate, Remove, BatchRead, ScanPage, Info, Admin, *TXN_REQUESTS)
+Request = (Get | Put | Operate | Remove | BatchRead | ScanPage | Info  # what a node may proxy
+           | MonitorAdd | MonitorMark | MonitorClose | TxnVerify | TxnRoll)

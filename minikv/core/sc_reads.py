@@ -76,7 +76,9 @@ class ScReads:
             else:
                 answer(ok)
 
-        if (msg.ns, msg.digest) in self.unreplicated:
+        if self.node.partitions.state(msg.ns, pid).working_master != self.node.node_id:
+            answer(False)  # the view changed while the read waited for the key
+        elif (msg.ns, msg.digest) in self.unreplicated:
             self.rereplicate(msg.ns, msg.digest, store, pid, targets, confirm)
         else:
             confirm(True)

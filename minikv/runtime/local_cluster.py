@@ -30,6 +30,7 @@ from typing import Any
 
 from minikv.client import Client, client as make_client
 from minikv.config import NodeConfig, with_mode, with_plugins
+from minikv.runtime.roster_commands import RosterCommands
 from minikv.plugins import Plugin, import_path, load_hooks
 from minikv.core.events import Event
 from minikv.core.info import parse_info
@@ -45,7 +46,7 @@ STOP_TIMEOUT = 5.0  # seconds for a node to exit after SIGTERM before it gets SI
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding minikv/
 
 
-class LocalCluster:
+class LocalCluster(RosterCommands):
     """Real node processes on this machine, with the fault verbs the course uses."""
 
     def __init__(self, nodes: int = 1, config: NodeConfig | None = None, host: str = "127.0.0.1",
@@ -62,6 +63,7 @@ class LocalCluster:
         self._ids = [f"n{i}" for i in range(1, nodes + 1)]
         self._procs: dict[str, subprocess.Popen] = {}
         self._ports: dict[str, int] = {}
+        self._aerospike_ports: dict[str, int] = {}  # {node_id: its Aerospike-protocol port}
         self._states: dict[str, str] = {}  # {node_id: "alive" | "paused" | "dead"}
         self._logdir = tempfile.TemporaryDirectory(prefix="minikv-")
         self._transport = TcpTransport()
@@ -80,6 +82,8 @@ class LocalCluster:
         if not empty_handler:
             for node_id in self._ids:
                 self._introduce(node_id)
+            if mode == "sc":
+                self._start_roster()
             if wait:
                 self.wait_stable()
 
@@ -88,6 +92,12 @@ class LocalCluster:
     @property
     def hosts(self) -> list[tuple[str, int]]:
         return [(self.host, self._ports[n]) for n in self._ids]
+
+    @property
+    def aerospike_hosts(self) -> list[tuple[str, int]]:
+        """Where the nodes speak Aerospike's wire protocol, for the official client:
+        `aerospike.client({"hosts": cluster.aerospike_hosts}).connect()`."""
+        return [(self.host, self._aerospike_ports[n]) for n in self._ids if n in self._aerospike_ports]
 
     @property
     def node_ids(self) -> list[str]:
@@ -212,11 +222,14 @@ class LocalCluster:
 
     def partition_table(self, ns: str = "test", node_id: str | None = None) -> dict[int, list[str]]:
         """{pid: [final master, replica, ...]} as `node_id` (default: first answering) sees it.
-        Computed here from the node's member list: the same rows every node computes."""
+        Computed here from the node's member list (roster members in SC): the rows every node computes."""
         for candidate in [node_id] if node_id else self._ids:
             stats = self._stats(candidate)
             if stats is not None:
                 members = tuple(filter(None, str(stats["cluster_members"]).split(",")))
+                if self.mode == "sc":  # SC: only roster nodes hold partitions
+                    roster = self.roster(ns)["roster"]
+                    members = tuple(m for m in members if m in roster)
                 rf = min(next(c.replication_factor for c in self.config.namespaces if c.name == ns), len(members))
                 row = load_hooks(dict(self.config.plugins)).succession_row  # a learner's partitioner too
                 return {pid: row(pid, members)[:rf] for pid in range(N_PARTITIONS)}
@@ -276,24 +289,30 @@ class LocalCluster:
             os.close(ready_w)
         self._procs[node_id] = proc
         try:
-            self._ports[node_id] = _read_port(ready_r, proc, START_TIMEOUT)
+            ports = _read_ports(ready_r, proc, START_TIMEOUT)
         except RuntimeError as exc:
             proc.kill()
             proc.wait()
             raise RuntimeError(f"{node_id} did not start: {exc}\n{self.logs(node_id)[-2000:]}") from None
         finally:
             os.close(ready_r)
+        self._ports[node_id] = ports[0]
+        if len(ports) > 1:
+            self._aerospike_ports[node_id] = ports[1]
         self._set_state(node_id, "alive", f"started, pid {proc.pid}, port {self._ports[node_id]}")
 
     def _popen(self, node_id: str, port: int, ready_w: int) -> subprocess.Popen:
         index = self._ids.index(node_id)
         cmd = [sys.executable, "-m", "minikv", "node", "--id", node_id, "--host", self.host,
                "--port", str(port), "--config", json.dumps(self.config.to_json()),
-               "--ready-fd", str(ready_w), "--parent-pid", str(os.getpid())]
+               "--ready-fd", str(ready_w), "--parent-pid", str(os.getpid()),
+               "--state-file", str(Path(self._logdir.name) / f"{node_id}.state.json")]
         if self._cpus:
             cmd += ["--cpu", str(self._cpus[index % len(self._cpus)])]
         if self._empty_handler:
             cmd.append("--empty-handler")
+        else:  # a restarted node takes back its Aerospike port too, so clients find it again
+            cmd += ["--aerospike-port", str(self._aerospike_ports.get(node_id, 0))]
         # the package root and our working directory, so plugins in exercises/ import in the node
         paths = [_PACKAGE_ROOT, os.getcwd(), os.environ.get("PYTHONPATH")]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
@@ -381,8 +400,9 @@ def _parse_event(node_id: str, line: str) -> Event:
     return Event(float(t), node_id, role, text)
 
 
-def _read_port(fd: int, proc: subprocess.Popen, timeout: float) -> int:
-    """Wait (with a deadline) for the node to write its port on the ready pipe."""
+def _read_ports(fd: int, proc: subprocess.Popen, timeout: float) -> list[int]:
+    """Wait (with a deadline) for the node to write its port(s) on the ready pipe: the native
+    port, then the Aerospike-protocol port if it has one."""
     deadline, data = time.monotonic() + timeout, b""
     while not data.endswith(b"\n"):
         remaining = deadline - time.monotonic()
@@ -394,7 +414,7 @@ def _read_port(fd: int, proc: subprocess.Popen, timeout: float) -> int:
             if not chunk:
                 raise RuntimeError(f"exited with status {proc.wait()} before reporting a port")
             data += chunk
-    return int(data)
+    return [int(port) for port in data.split()]
 
 
 def _stop_all(procs: dict[str, subprocess.Popen]) -> None:

@@ -82,6 +82,7 @@ class NodeServer:
         self.clock = clock
         self.server: asyncio.base_events.Server | None = None
         self.peers = PeerLinks(random.Random())
+        self.before_effects: Callable[[], None] | None = None
 
     async def start(self, host: str, port: int) -> int:
         """Listen and start ticking; returns the port (useful when `port` was 0)."""
@@ -124,6 +125,8 @@ class NodeServer:
         self.perform(self.node.receive(None, message, self.clock()))
 
     def perform(self, effects: list[ToClient | Send]) -> None:
+        if self.before_effects is not None:
+            self.before_effects()  # e.g. save durable state before anyone hears of it
         for effect in effects:
             if isinstance(effect, Send):
                 self.peers.send(effect.address, encode_body(effect.message))

@@ -25,6 +25,8 @@ import time
 from minikv.config import NodeConfig
 from minikv.plugins import load_hooks
 from minikv.core.node import Node
+from minikv.runtime.aerospike_server import AerospikeServer
+from minikv.runtime.durable import DurableState
 from minikv.runtime.net import EmptyHandlerConnection, NodeServer, new_event_loop
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -38,7 +40,10 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ready-fd", type=int, default=None, help="write the port here when ready")
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process dies")
     parser.add_argument("--cpu", type=int, default=None, help="pin the node to this CPU")
+    parser.add_argument("--state-file", default=None, help="keep SC rosters and regimes here across restarts")
     parser.add_argument("--empty-handler", action="store_true", help="benchmark baseline: reply OK to anything")
+    parser.add_argument("--aerospike-port", type=int, default=None,
+                        help="also speak Aerospike's wire protocol on this port (0 picks a free one)")
 
 
 def run_node(args: argparse.Namespace) -> int:
@@ -50,9 +55,9 @@ def run_node(args: argparse.Namespace) -> int:
     config = NodeConfig.from_json(json.loads(args.config)) if args.config else NodeConfig()
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
-    port = loop.run_until_complete(_listen(args, config))
+    port, aerospike_port = loop.run_until_complete(_listen(args, config))
     gc.freeze()  # start-up objects never need collecting; keeps later GC passes short
-    _announce(args, port)
+    _announce(args, port, aerospike_port)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, loop.stop)
     if args.parent_pid is not None:
@@ -62,20 +67,30 @@ def run_node(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _listen(args: argparse.Namespace, config: NodeConfig) -> int:
+async def _listen(args: argparse.Namespace, config: NodeConfig) -> tuple[int, int | None]:
+    """(native port, Aerospike-protocol port or None)."""
     if args.empty_handler:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(lambda: EmptyHandlerConnection(config.max_frame_size),
                                           args.host, args.port, reuse_address=True)
-        return server.sockets[0].getsockname()[1]
+        return server.sockets[0].getsockname()[1], None
     node = Node(args.id, config, time.time(), random.Random(), load_hooks(dict(config.plugins)))
-    return await NodeServer(node).start(args.host, args.port)
+    node_server = NodeServer(node)
+    if args.state_file:
+        durable = DurableState(node, args.state_file)
+        durable.restore()
+        node_server.before_effects = durable.save_if_changed
+    port = await node_server.start(args.host, args.port)
+    if args.aerospike_port is None:
+        return port, None
+    return port, await AerospikeServer(node_server).start(args.host, args.aerospike_port)
 
 
-def _announce(args: argparse.Namespace, port: int) -> None:
-    print(f"{args.id} listening on {args.host}:{port} (pid {os.getpid()})", file=sys.stderr, flush=True)
-    if args.ready_fd is not None:
-        os.write(args.ready_fd, f"{port}\n".encode())
+def _announce(args: argparse.Namespace, port: int, aerospike_port: int | None) -> None:
+    also = f", Aerospike protocol on {args.host}:{aerospike_port}" if aerospike_port else ""
+    print(f"{args.id} listening on {args.host}:{port}{also} (pid {os.getpid()})", file=sys.stderr, flush=True)
+    if args.ready_fd is not None:  # "port" or "port aerospike_port"
+        os.write(args.ready_fd, f"{port}{f' {aerospike_port}' if aerospike_port else ''}\n".encode())
         os.close(args.ready_fd)
 
 

@@ -9,7 +9,8 @@ the highest roster version during the next clustering round).
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Callable
 
 
 class RosterCommands:
@@ -34,9 +35,11 @@ class RosterCommands:
 
     def recluster(self, wait: bool = True) -> None:
         """Apply staged rosters and rebalance (Aerospike's `recluster:`)."""
+        before = self.views()
         for node_id in self._live():
             self._expect_ok(self.info(node_id, "recluster:"))
-        if wait:
+        if wait:  # until the principal's round gave every live node a new view, then settled
+            self._await(lambda: all(view != before.get(n) for n, view in self.views().items()))
             self.wait_stable()
 
     def revive(self, ns: str = "test", wait: bool = True) -> None:
@@ -50,6 +53,17 @@ class RosterCommands:
         for node_id in self._live():
             self._expect_ok(self.info(node_id, f"roster-set:namespace={ns};nodes={','.join(self.node_ids)}"))
             self._expect_ok(self.info(node_id, "recluster:"))
+
+    def _await(self, done: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait for `done`: in virtual time for the simulator, by polling for processes."""
+        if hasattr(self, "run_until"):
+            ok = self.run_until(done, timeout)
+        else:
+            deadline = time.monotonic() + timeout
+            while not (ok := done()) and time.monotonic() < deadline:
+                time.sleep(0.02)  # polling a condition, with a deadline
+        if not ok:
+            raise TimeoutError(f"no new view after recluster within {timeout} s: {self.views()}")
 
     def _live(self) -> list[str]:
         return [n for n, state in self.node_states().items() if state == "alive"]
