@@ -40,6 +40,8 @@ class HeartbeatMonitor:
         self.clock = clock  # reads the node's `now`: the time of the message being handled
         self.config = config
         self.address: Address = ("127.0.0.1", 0)  # our own service address, set by the runtime
+        self.aerospike_port = 0  # our Aerospike-protocol port (0: none), set by the runtime
+        self.aerospike_ports: dict[str, int] = {}  # {node_id: its Aerospike-protocol port}
         self.seeds: set[Address] = set()  # addresses to pulse before we know who is there
         self.addresses: dict[str, Address] = {}  # {node_id: service address}
         self.last_heard: dict[str, float] = {}  # {node_id: when its last heartbeat arrived}
@@ -50,6 +52,7 @@ class HeartbeatMonitor:
         now = self.clock()
         self.last_heard[msg.src] = now
         self.addresses[msg.src] = tuple(msg.address)  # type: ignore[assignment]
+        self.aerospike_ports[msg.src] = msg.aerospike_port
         self.reports[msg.src] = msg
 
     def is_alive(self, node_id: str, now: float) -> bool:
@@ -61,7 +64,8 @@ class HeartbeatMonitor:
 
     def pulses(self, ckey: int, succession: tuple[str, ...], now: float) -> list[Send]:
         """One heartbeat to every known peer and to every seed not yet known by id."""
-        pulse = Heartbeat(self.node_id, self.address, ckey, succession, tuple(sorted(self.alive(now))))
+        pulse = Heartbeat(self.node_id, self.address, ckey, succession, tuple(sorted(self.alive(now))),
+                          self.aerospike_port)
         known = set(self.addresses.values())
         sends = [Send(n, a, pulse) for n, a in sorted(self.addresses.items()) if n != self.node_id]
         sends += [Send(None, a, pulse) for a in sorted(self.seeds - known) if a != self.address]
@@ -76,5 +80,5 @@ class HeartbeatMonitor:
 
     def forget(self, node_id: str) -> None:
         """A node left gracefully: stop expecting its heartbeats."""
-        for table in (self.addresses, self.last_heard, self.reports):
+        for table in (self.addresses, self.last_heard, self.reports, self.aerospike_ports):
             table.pop(node_id, None)
