@@ -12,7 +12,7 @@ import minikv.viz
 PUBLIC = {
     "BatchRecord", "BatchRecords", "Client", "Event", "LocalCluster", "N_PARTITIONS",
     "NamespaceConfig", "NodeConfig", "ResultCode", "Scan", "SimCluster", "calc_digest", "client",
-    "exception", "operations", "partition_id",
+    "exception", "grading", "operations", "partition_id",
     "OPERATOR_APPEND", "OPERATOR_DELETE", "OPERATOR_INCR", "OPERATOR_PREPEND", "OPERATOR_READ",
     "OPERATOR_TOUCH", "OPERATOR_WRITE",
     "POLICY_COMMIT_LEVEL_ALL", "POLICY_COMMIT_LEVEL_MASTER",
@@ -22,6 +22,9 @@ PUBLIC = {
     "POLICY_KEY_DIGEST", "POLICY_KEY_SEND",
     "POLICY_REPLICA_ANY", "POLICY_REPLICA_MASTER", "POLICY_REPLICA_SEQUENCE",
     "TTL_CLIENT_DEFAULT", "TTL_DONT_UPDATE", "TTL_NAMESPACE_DEFAULT", "TTL_NEVER_EXPIRE",
+    "Transaction", "COMMIT_OK", "COMMIT_ALREADY_COMMITTED", "COMMIT_ROLL_FORWARD_ABANDONED",
+    "COMMIT_CLOSE_ABANDONED", "ABORT_OK", "ABORT_ALREADY_ABORTED", "ABORT_ROLL_BACK_ABANDONED",
+    "ABORT_CLOSE_ABANDONED", "TXN_STATE_OPEN", "TXN_STATE_VERIFIED", "TXN_STATE_COMMITTED", "TXN_STATE_ABORTED",
 }
 
 # minikv.viz: the figures and the panel the notebooks draw with
@@ -38,6 +41,9 @@ EXCEPTIONS = {
     "RecordNotFound": 2, "RecordGenerationError": 3, "RecordExistsError": 5,
     "BinIncompatibleType": 12, "RecordTooBig": 13, "RecordBusy": 14, "RecordKeyMismatch": 19,
     "BinNameError": 21,
+    "TransactionFailed": -17, "TransactionAlreadyCommitted": -18, "TransactionAlreadyAborted": -19,
+    "MRTBlocked": 120, "MRTVersionMismatch": 121, "MRTExpired": 122, "MRTTooManyWrites": 123,
+    "MRTCommitted": 124, "MRTAborted": 125, "MRTAlreadyLocked": 126, "MRTMonitorExists": 127,
 }
 
 # The official aerospike client's values: policy dicts must carry over unchanged.
@@ -52,6 +58,10 @@ AEROSPIKE_VALUES = {
     "OPERATOR_PREPEND": 10, "OPERATOR_TOUCH": 11, "OPERATOR_DELETE": 14,
     "TTL_NAMESPACE_DEFAULT": 0, "TTL_NEVER_EXPIRE": 0xFFFFFFFF, "TTL_DONT_UPDATE": 0xFFFFFFFE,
     "TTL_CLIENT_DEFAULT": 0xFFFFFFFD,
+    "COMMIT_OK": 0, "COMMIT_ALREADY_COMMITTED": 1, "COMMIT_ROLL_FORWARD_ABANDONED": 5,
+    "COMMIT_CLOSE_ABANDONED": 6, "ABORT_OK": 0, "ABORT_ALREADY_ABORTED": 1, "ABORT_ROLL_BACK_ABANDONED": 3,
+    "ABORT_CLOSE_ABANDONED": 4, "TXN_STATE_OPEN": 0, "TXN_STATE_VERIFIED": 1, "TXN_STATE_COMMITTED": 2,
+    "TXN_STATE_ABORTED": 3,
 }
 
 
