@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(PY) bench/cluster.py
 	$(PY) bench/checker.py
 	$(PY) bench/aerospike_client.py
+	$(PY) bench/transactions.py
 
 setup: $(STAMP)
 

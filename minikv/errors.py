@@ -8,13 +8,16 @@ and names, so code written against minikv catches the same exceptions on a real 
      ├── ClientError (-1)              the client itself failed (bad argument, no connection)
      │    ├── ParamError (-2)          you passed something the API does not accept
      │    ├── InvalidHostError (-4)    no seed host answered
-     │    └── ConnectionError (-10)    a connection broke
+     │    ├── ConnectionError (-10)    a connection broke
+     │    ├── TransactionFailed (-17)  commit() did not commit (rolled back, or in doubt)
+     │    └── TransactionAlreadyCommitted (-18), TransactionAlreadyAborted (-19)
      ├── TimeoutError (9)              no answer in time: a write MAY have happened (in_doubt)
      └── ServerError (1)               the node answered with an error code
           ├── InvalidRequest (4)       the node could not understand the request
           ├── ClusterError (11)        partition unavailable (the cluster is changing or split)
           ├── UnsupportedFeature (16)  an operation this node does not implement
           ├── NamespaceNotFound (20)
+          ├── MRTBlocked (120) ... MRTMonitorExists (127)   multi-record transactions
           └── RecordError              about one record
                ├── RecordNotFound (2), RecordGenerationError (3), RecordExistsError (5)
                ├── BinIncompatibleType (12), RecordTooBig (13), RecordBusy (14)
@@ -35,6 +38,9 @@ class ResultCode(IntEnum):
     """Aerospike's wire result codes (server codes >= 0, client-side codes < 0)."""
 
     # client-side codes (never sent by a node)
+    TXN_ALREADY_ABORTED = -19
+    TXN_ALREADY_COMMITTED = -18
+    TXN_FAILED = -17
     CONNECTION_ERROR = -10
     INVALID_HOST = -4
     PARAM_ERROR = -2
@@ -55,6 +61,15 @@ class ResultCode(IntEnum):
     KEY_MISMATCH = 19
     NAMESPACE_NOT_FOUND = 20
     BIN_NAME_TOO_LONG = 21
+    # multi-record transactions (Aerospike 8.0)
+    MRT_BLOCKED = 120
+    MRT_VERSION_MISMATCH = 121
+    MRT_EXPIRED = 122
+    MRT_TOO_MANY_WRITES = 123
+    MRT_COMMITTED = 124
+    MRT_ABORTED = 125
+    MRT_ALREADY_LOCKED = 126
+    MRT_MONITOR_EXISTS = 127
 
 
 class AerospikeError(Exception):
@@ -99,6 +114,33 @@ class ConnectionError(ClientError):  # noqa: A001 - Aerospike's name
     code = ResultCode.CONNECTION_ERROR
 
 
+class TransactionFailed(ClientError):
+    """commit() could not commit. `commit_status` says where it stopped (minikv.transaction's
+    COMMIT_VERIFY_FAILED: a record read changed, the transaction was rolled back;
+    COMMIT_MARK_ROLL_FORWARD_ABANDONED: the commit point was not reached). If `in_doubt` is False
+    nothing was committed: run the transaction again. If True the commit point may have been
+    reached: call commit() again (never abort), it answers once the cluster knows."""
+
+    code = ResultCode.TXN_FAILED
+
+    def __init__(self, msg: str = "", *, code: int | None = None, in_doubt: bool = False,
+                 commit_status: int | None = None):
+        super().__init__(msg, code=code, in_doubt=in_doubt)
+        self.commit_status = commit_status
+
+
+class TransactionAlreadyCommitted(ClientError):
+    """abort() of a transaction that is committed (or whose commit is in doubt). Nothing to undo."""
+
+    code = ResultCode.TXN_ALREADY_COMMITTED
+
+
+class TransactionAlreadyAborted(ClientError):
+    """commit() of a transaction that was aborted. Start a new Transaction and do the work again."""
+
+    code = ResultCode.TXN_ALREADY_ABORTED
+
+
 class TimeoutError(AerospikeError):  # noqa: A001 - Aerospike's name
     """No answer within `total_timeout`. For a write this is indefinite (`in_doubt=True`):
     read the record back, or make the write idempotent, before retrying."""
@@ -134,6 +176,61 @@ class NamespaceNotFound(ServerError):
     """The namespace is not configured on the node (the default one is "test")."""
 
     code = ResultCode.NAMESPACE_NOT_FOUND
+
+
+# Multi-record transactions. The official Python client raises a plain ServerError carrying these
+# codes; minikv gives each its own ServerError subclass so the lesson can name it.
+
+
+class MRTBlocked(ServerError):
+    """The record is locked by another transaction's provisional write. Abort your transaction
+    (or wait for the other one to finish) and try again."""
+
+    code = ResultCode.MRT_BLOCKED
+
+
+class MRTVersionMismatch(ServerError):
+    """A record this transaction read was changed by someone else before the commit: the
+    transaction would have acted on stale data. It is rolled back; run it again."""
+
+    code = ResultCode.MRT_VERSION_MISMATCH
+
+
+class MRTExpired(ServerError):
+    """The transaction passed its deadline (its `timeout`) before committing: the nodes roll it back."""
+
+    code = ResultCode.MRT_EXPIRED
+
+
+class MRTTooManyWrites(ServerError):
+    """More than 4096 records written in one transaction."""
+
+    code = ResultCode.MRT_TOO_MANY_WRITES
+
+
+class MRTCommitted(ServerError):
+    """The transaction is already committed (the nodes may have finished it): no more writes."""
+
+    code = ResultCode.MRT_COMMITTED
+
+
+class MRTAborted(ServerError):
+    """The transaction is already aborted (the nodes rolled it back after its deadline)."""
+
+    code = ResultCode.MRT_ABORTED
+
+
+class MRTAlreadyLocked(ServerError):
+    """Aerospike's answer to an `on_locking_only` write of a record the transaction already
+    locked. minikv has no such writes, so no node sends it."""
+
+    code = ResultCode.MRT_ALREADY_LOCKED
+
+
+class MRTMonitorExists(ServerError):
+    """The monitor record's key holds something that is not this transaction's monitor."""
+
+    code = ResultCode.MRT_MONITOR_EXISTS
 
 
 class RecordError(ServerError):
@@ -196,7 +293,9 @@ _BY_CODE: dict[int, type[AerospikeError]] = {
         ClientError, ParamError, InvalidHostError, ConnectionError, TimeoutError, ServerError,
         InvalidRequest, ClusterError, UnsupportedFeature, NamespaceNotFound, RecordNotFound,
         RecordGenerationError, RecordExistsError, BinIncompatibleType, RecordTooBig, RecordBusy,
-        RecordKeyMismatch, BinNameError,
+        RecordKeyMismatch, BinNameError, TransactionFailed, TransactionAlreadyCommitted,
+        TransactionAlreadyAborted, MRTBlocked, MRTVersionMismatch, MRTExpired, MRTTooManyWrites,
+        MRTCommitted, MRTAborted, MRTAlreadyLocked, MRTMonitorExists,
     )
 }
 

@@ -6,6 +6,10 @@ the bins in msgpack. A million records then cost a few hundred bytes each and ar
 Python's garbage collector (bytes hold no references), so a big node does not stall in GC pauses
 long enough to miss heartbeats.
 
+A record written inside a multi-record transaction carries that transaction's lock in the same
+bytes: its id and the provisional version beside the committed one (core/transactions.py). So
+replication and migration, which copy packed records, carry locks to replicas and new masters.
+
 Notebook 00 shows records; notebook 06 uses the generation for check-and-set.
 """
 
@@ -24,6 +28,7 @@ MAX_GENERATION = 0xFFFF  # generation is 16 bits and wraps to 1 (0 means "no rec
 TTL_NEVER = 0xFFFFFFFF  # what a read reports as the ttl of a record that never expires
 TTL_KEEP = 0xFFFFFFFE  # a write with this ttl keeps the record's current expiry
 MAX_TTL = 10 * 365 * 24 * 3600  # seconds; Aerospike refuses TTLs over 10 years
+MONITOR_SET = "<ERO~MRT"  # the set of transaction monitor records (Aerospike's name)
 
 # header: generation (u16), void time and last-update time (float64 seconds of the node clock)
 # Aerospike packs void time into 30 bits of seconds and LUT into 40 bits of ms since 2010; we
@@ -46,17 +51,22 @@ class Record(NamedTuple):
     bins: dict[str, Any]  # {bin_name: value}
     set_name: str = ""  # Aerospike keeps the set in the index entry; scans filter on it
     user_key: Any = None  # stored only when written with POLICY_KEY_SEND
+    # a transaction's lock: (txn id, its provisional version packed, or None if it deletes the record)
+    txn: tuple[int, bytes | None] | None = None
 
     def pack(self) -> bytes:
-        body = _PACKER.pack([self.bins, self.set_name, self.user_key])
+        fields = [self.bins, self.set_name, self.user_key]
+        body = _PACKER.pack(fields if self.txn is None else [*fields, self.txn])
         return _HEADER.pack(self.gen, self.void_time, self.lut) + body
 
     @staticmethod
     def unpack(blob: bytes) -> Record:
         gen, void_time, lut = _HEADER.unpack_from(blob)
         body = msgpack.unpackb(blob[_HEADER.size :], raw=False, strict_map_key=False)
-        bins, set_name, user_key = body
-        return Record(gen, void_time, lut, bins, set_name, user_key)
+        if len(body) == 3:  # the usual record: no transaction holds it
+            return Record(gen, void_time, lut, *body)
+        bins, set_name, user_key, txn = body
+        return Record(gen, void_time, lut, bins, set_name, user_key, tuple(txn))
 
     def expired(self, now: float) -> bool:
         return self.void_time != 0 and self.void_time <= now

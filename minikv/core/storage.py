@@ -11,8 +11,10 @@ Expired records stay in the dicts until the background purge (Aerospike's namesp
 from __future__ import annotations
 
 from minikv.config import NamespaceConfig
-from minikv.core.records import Record, blob_expired
+from minikv.core.records import MONITOR_SET, Record, blob_expired
 from minikv.keys import N_PARTITIONS, partition_id
+
+_MONITOR_MARK = MONITOR_SET.encode()  # a monitor's set name, as it appears in its packed bytes
 
 
 class NamespaceStore:
@@ -22,6 +24,9 @@ class NamespaceStore:
         self.config = config
         self.partitions: list[dict[bytes, bytes]] = [{} for _ in range(N_PARTITIONS)]
         self._purge_cursor = 0  # next partition the background purge looks at
+        # records that may be transaction monitors (their bytes hold the set name), for the
+        # sweeper (transactions.py), which drops stale entries as it meets them
+        self.monitors: set[bytes] = set()
 
     def get(self, digest: bytes, now: float) -> Record | None:
         """The live record under `digest`, or None if absent or expired."""
@@ -34,6 +39,8 @@ class NamespaceStore:
     def put(self, digest: bytes, blob: bytes) -> None:
         """Store an already packed record (packing first lets the caller check its size)."""
         self.partitions[partition_id(digest)][digest] = blob
+        if _MONITOR_MARK in blob:
+            self.monitors.add(digest)
 
     def delete(self, digest: bytes) -> bool:
         """Remove the record; True if there was one."""

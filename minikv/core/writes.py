@@ -18,6 +18,7 @@ from minikv.core.records import Record, next_generation, void_time_for
 from minikv.core.storage import NamespaceStore
 from minikv.errors import (
     InvalidRequest,
+    MRTBlocked,
     RecordExistsError,
     RecordGenerationError,
     RecordKeyMismatch,
@@ -39,6 +40,8 @@ class WriteOutcome:
 def apply_write(store: NamespaceStore, msg: Put | Operate, ops: list, replace: bool, now: float) -> WriteOutcome:
     """Apply a Put or Operate to the store under the request's policies."""
     current = store.get(msg.digest, now)
+    if current is not None and current.txn is not None:  # a transaction's lock (transactions.py)
+        raise MRTBlocked("the record is locked by a multi-record transaction")
     check_exists(msg.exists, current)
     check_generation(msg.gen_policy, msg.gen, current)
     user_key = _user_key(msg.user_key, current)
@@ -61,6 +64,8 @@ def apply_write(store: NamespaceStore, msg: Put | Operate, ops: list, replace: b
 
 def apply_remove(store: NamespaceStore, msg: Remove, now: float) -> WriteOutcome:
     current = store.get(msg.digest, now)
+    if current is not None and current.txn is not None:
+        raise MRTBlocked("the record is locked by a multi-record transaction")
     if current is None:
         raise RecordNotFound("record not found")
     check_generation(msg.gen_policy, msg.gen, current)

@@ -44,6 +44,13 @@ SAMPLES: list[Any] = [
     m.Info(("statistics", "namespace/test")),
     m.Admin("seeds", {"self": ["127.0.0.1", 3001], "addresses": [["127.0.0.1", 3002]]}),
     m.Reply(0, "", [1, 2, {"a": 1}]),
+    # multi-record transactions
+    m.Put("test", "demo", DIGEST, {"a": 1}, txn_id=2**64 - 1, txn_deadline=12.5, read_version=(3, 1.25)),
+    m.MonitorAdd("test", DIGEST, 2**64 - 1, 10, DIGEST),
+    m.MonitorMark("test", DIGEST, 5),
+    m.MonitorClose("test", DIGEST, 5, True),
+    m.TxnVerify("test", DIGEST, 5, (0, 0.0)),
+    m.TxnRoll("test", DIGEST, 5, False),
     # fabric: node to node
     f.Heartbeat("n1", ("127.0.0.1", 3001), 0xABC, ("n2", "n1"), ("n2",)),
     f.Prepare("n3", (1.5, 7)),
@@ -64,6 +71,7 @@ SAMPLES: list[Any] = [
     f.DupResRequest("n1", 0xABC, "test", DIGEST, 6),
     f.DupResReply("n2", 6, b"packed"),
     f.Proxy("n2", 9, m.Get("test", "demo", DIGEST)),
+    f.Proxy("n1", 10, m.TxnRoll("test", DIGEST, 5, True)),
     f.ProxyReply("n1", 9, m.Reply(2, "record not found")),
     m.Reply(2, "record not found"),
 ]
