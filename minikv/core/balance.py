@@ -50,24 +50,22 @@ class PartitionPlan:
         return bool(self.sources or self.fills)
 
 
-def plan_partition(pid: int, row: tuple[str, ...], rf: int, copies: dict[str, Copy], ckey: int,
-                   version: int | None = None) -> PartitionPlan:
+def plan_partition(pid: int, row: tuple[str, ...], rf: int, copies: dict[str, Copy], ckey: int) -> PartitionPlan:
     """Balance one partition. `row` is its succession row over the members; `copies` the
     members' copies ({node_id: Copy}, absent = no copy); `ckey` the new view's key.
-    SC passes the `version` (the new regime) the copies will have, instead of a cluster key."""
+    (SC namespaces are planned by consistency.py, where every copy kept is of one regime.)"""
     replicas = row[:rf]
     final = replicas[0]
     holders = {n: c for n, c in copies.items() if c.full} or dict(copies)
     if not holders:  # nobody has it: every replica starts empty ("fresh" partitions)
-        return PartitionPlan(pid, replicas, final, ckey if version is None else version, (), (), (), ())
+        return PartitionPlan(pid, replicas, final, ckey, (), (), (), ())
     versions = sorted({c.ckey for c in holders.values()})
     ordered = [n for n in row if n in holders]
     sources = tuple(_first_holder(v, ordered, holders) for v in versions
                     if not (final in holders and holders[final].ckey == v))
     working = final if final in holders else ordered[0]
     forked = len(versions) > 1 or any(h not in row for c in holders.values() for h in c.holders)
-    if version is None:
-        version = ckey if forked else versions[0]
+    version = ckey if forked else versions[0]
     # With one version, a replica already holding it is in sync (writes reach every replica
     # during migrations); merged duplicates give a new data set every other replica needs.
     fills = tuple(r for r in replicas[1:]

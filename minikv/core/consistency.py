@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from minikv.core.balance import Copy, PartitionPlan, plan_partition
+from minikv.core.balance import Copy, PartitionPlan
 from minikv.core.partitions import succession_list
 from minikv.keys import N_PARTITIONS
 
@@ -133,7 +133,7 @@ class Consistency:
             fresh = latest[pid] == 0 or revive
             if rule[replicas] and (holders or fresh):
                 # the copies kept are at the latest regime (a revived one at most that): bump it
-                plans.append(plan_partition(pid, view_rows[pid], rf, holders, 0, latest[pid] + 1))
+                plans.append(_plan(pid, view_rows[pid], rf, holders, latest[pid] + 1))
             else:
                 plans.append(unavailable(pid, view_rows[pid][:rf] if view_rows else (), latest[pid]))
         self._record(ns, plans, trusted, set(roster) <= members)
@@ -198,3 +198,16 @@ def _holders(copies: dict[str, Copy], latest: int, reviving: bool) -> dict[str, 
     best = max(c.ckey for c in copies.values())
     return {n: Copy(c.ckey, True, c.holders) for n, c in copies.items() if c.ckey == best}
 
+
+def _plan(pid: int, row: tuple[str, ...], rf: int, holders: dict[str, Copy], version: int) -> PartitionPlan:
+    """balance.plan_partition for SC, where every copy kept is the same (latest) regime: no
+    duplicates, one lead at most. A holder off the roster (so outside `row`) can still lead."""
+    replicas = row[:rf]
+    if not holders:
+        return PartitionPlan(pid, replicas, replicas[0], version, (), (), (), ())
+    ordered = [n for n in row if n in holders] + sorted(n for n in holders if n not in row)
+    working = replicas[0] if replicas[0] in holders else ordered[0]
+    sources = () if working == replicas[0] else (working,)
+    fills = tuple(r for r in replicas[1:] if r not in holders)
+    witnesses = tuple(n for n in ordered if n not in replicas)
+    return PartitionPlan(pid, replicas, working, version, sources, fills, witnesses, ())
