@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from minikv.core.conflicts import incoming_wins
+from minikv.core.consistency import is_available
 from minikv.core.partitions import succession_row
 
 
@@ -34,6 +35,8 @@ class Hooks:
     peer_alive: Callable[[float | None, float, float], bool] = peer_alive
     # (local Record or None, incoming Record, policy name) -> should the incoming copy win?
     incoming_wins: Callable = incoming_wins
+    # (roster replicas of a partition, roster, members of this sub-cluster) -> may it serve? (SC)
+    is_available: Callable[[tuple[str, ...], tuple[str, ...], set[str]], bool] = is_available
 
     @property
     def custom(self) -> bool:

@@ -16,7 +16,7 @@ def by_name(pid: int, members: tuple[str, ...]) -> list[str]:
 def test_without_plugins_the_defaults_are_used():
     """No plugins gives minikv's own functions."""
     assert load_hooks(None) is DEFAULT_HOOKS and not DEFAULT_HOOKS.custom
-    assert set(HOOK_NAMES) == {"succession_row", "peer_alive", "incoming_wins"}
+    assert set(HOOK_NAMES) == {"succession_row", "peer_alive", "incoming_wins", "is_available"}
 
 
 def test_a_function_becomes_an_import_path_and_back():
