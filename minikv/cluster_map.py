@@ -52,7 +52,7 @@ class ClusterMap:
         """Find every node (seeds, then the peers each node names) and, when any node's
         partition-generation moved or a node came or went, rebuild the partition map.
         Inside a request it spends no more than the request's remaining time (`deadline`)."""
-        self.last_tend = self.transport.now()
+        started = self.transport.now()
         found: dict[str, Address] = {}
         queue, asked, changed = list(dict.fromkeys(addresses)), set(), False
         while queue:
@@ -68,6 +68,8 @@ class ClusterMap:
             generation = int(answer["partition-generation"])
             changed |= self.generations.get(answer["node"]) != generation
             self.generations[answer["node"]] = generation
+        if found:  # a tend nobody answered (no time left, all unreachable) refreshes nothing
+            self.last_tend = started
         if found and (changed or set(found) != set(self.nodes)):
             self.nodes = found
             self.pmap = {}

@@ -76,12 +76,23 @@ class ScReads:
             else:
                 answer(ok)
 
-        if self.node.partitions.state(msg.ns, pid).working_master != self.node.node_id:
-            answer(False)  # the view changed while the read waited for the key
+        if self.node.partitions.state(msg.ns, pid).working_master != self.node.node_id \
+                or not self._replicas_share_our_view(targets):
+            answer(False)  # the view changed while the read waited, or we are the one left behind
         elif (msg.ns, msg.digest) in self.unreplicated:
             self.rereplicate(msg.ns, msg.digest, store, pid, targets, confirm)
         else:
             confirm(True)
+
+    def _replicas_share_our_view(self, replicas: list[str]) -> bool:
+        """Do our replicas' latest heartbeats still count us in their view? A master that was
+        paused or cut off learns from the first pulses it hears that the others formed a view
+        without it, before its own view changes; no read may be served from its copy then.
+        (A replica merely slower to adopt our new view still names us: that is no reason to
+        refuse. Aerospike's clients avoid a deposed master by its lower regime; ours do too,
+        but only once they re-tend.)"""
+        reports, me = self.node.heartbeat.reports, self.node.node_id
+        return all(me in reports[n].succession for n in replicas if n in reports)
 
     def rereplicate(self, ns: str, digest: bytes, store: NamespaceStore, pid: int, targets: list[str],
                     done: Callable[[bool], None]) -> None:

@@ -132,9 +132,10 @@ def _direct_get(sim: SimCluster, node_id: str, digest: bytes):
 # ---- regimes fence a deposed master ---------------------------------------------------------------
 
 
-def test_a_paused_master_cannot_commit_or_linearize_after_the_cluster_moved_on():
-    """Pause a key's master; the others take over in a new regime; resumed, the old master's
-    replica writes and linearize checks are refused, so it never acknowledges a stale write."""
+@pytest.mark.parametrize("mode", [P.POLICY_READ_MODE_SC_SESSION, P.POLICY_READ_MODE_SC_LINEARIZE])
+def test_a_paused_master_never_serves_a_stale_read_after_the_cluster_moved_on(mode):
+    """Pause a key's master; the others take over in a new regime; resumed, the old master
+    refuses a session or linearize read (its replicas left its view), never answers stale."""
     with SimCluster(3, seed=8, mode="sc") as sim:
         client = sim.client()
         key = ("test", None, "hot")
@@ -152,7 +153,7 @@ def test_a_paused_master_cannot_commit_or_linearize_after_the_cluster_moved_on()
         # the new master; it must never return the stale {"v": 1}
         from minikv.core.messages import Get
         from minikv.runtime.sim import SimTransport
-        reply = SimTransport(sim).call(sim.address(old), Get("test", "", minikv.calc_digest(*key), None, False, 1), 2.0)
+        reply = SimTransport(sim).call(sim.address(old), Get("test", "", minikv.calc_digest(*key), None, False, mode), 2.0)
         assert node.ckey == stale_view or reply.rc == 0
         assert (reply.rc, reply.result[2] if reply.rc == 0 else None) in [(11, None), (0, {"v": 2})]
         assert client.get(key, policy=LINEARIZE)[2] == {"v": 2}
