@@ -85,12 +85,10 @@ class ScReads:
             confirm(True)
 
     def _replicas_share_our_view(self, replicas: list[str]) -> bool:
-        """Do our replicas' latest heartbeats still count us in their view? A master that was
-        paused or cut off learns from the first pulses it hears that the others formed a view
-        without it, before its own view changes; no read may be served from its copy then.
-        (A replica merely slower to adopt our new view still names us: that is no reason to
-        refuse. Aerospike's clients avoid a deposed master by its lower regime; ours do too,
-        but only once they re-tend.)"""
+        """Do our replicas' latest pulses still count us in their view? A master that was paused
+        or cut off hears, before its own view changes, that the others formed a view without it:
+        it must not serve reads then. (Aerospike's clients avoid a deposed master by its lower
+        regime; ours do too, but only once they re-tend.)"""
         reports, me = self.node.heartbeat.reports, self.node.node_id
         return all(me in reports[n].succession for n in replicas if n in reports)
 

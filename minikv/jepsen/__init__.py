@@ -12,6 +12,13 @@ history.py records operations (ok / fail / in doubt); linearizability.py checks 
 Wing–Gong–Lowe search; anomalies.py counts lost increments and lost set elements; report.py
 gathers the verdicts and draws them. Pure Python: nothing here talks to a cluster, so the same
 checkers judge simulated and real runs (and hand-written histories in the notebooks).
+
+Running a test against a cluster lives in three modules imported on their own, so that
+`import minikv.jepsen` stays free of the client and the runtimes: workloads.py (register, counter,
+grow-only set), nemesis.py (seeded fault schedules) and runner.py:
+
+    from minikv.jepsen.runner import run_test
+    report = run_test(minikv.SimCluster(3, seed=4), workload="mixed", nemesis="partitions", seed=4)
 """
 
 from minikv.jepsen.anomalies import (

@@ -47,9 +47,11 @@ class Report:
     counters: list[CounterResult] = field(default_factory=list)
     sets: list[SetResult] = field(default_factory=list)
     nemesis: list[Window] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run itself noticed (not anomalies)
 
     @classmethod
-    def check(cls, history: History | Iterable[Op], nemesis: Iterable[Window] = ()) -> Report:
+    def check(cls, history: History | Iterable[Op], nemesis: Iterable[Window] = (),
+              notes: Iterable[str] = ()) -> Report:
         """Run the checkers that fit: linearizability for register keys, lost updates for counter
         and set keys."""
         ops = as_ops(history)
@@ -59,7 +61,7 @@ class Report:
                    check_register(ops) if keys_of["register"] else None,
                    [count_lost_updates(ops, key) for key in keys_of["counter"]],
                    [check_set(ops, key) for key in keys_of["set"]],
-                   [tuple(w) for w in nemesis])
+                   [tuple(w) for w in nemesis], list(notes))
 
     # the verdict in numbers and words
     @property
@@ -78,6 +80,12 @@ class Report:
                 "lost_elements": sum(len(r.lost) for r in self.sets)}
 
     @property
+    def lost_writes(self) -> int:
+        """Acknowledged writes the final reads are missing: lost increments plus lost set elements
+        (a register's lost write shows as a non-linearizable read instead)."""
+        return sum(r.lost for r in self.counters) + sum(len(r.lost) for r in self.sets)
+
+    @property
     def anomalies(self) -> list[str]:
         """Every anomaly found, one plain sentence each."""
         found = [v.explanation for v in self.register.failures] if self.register else []
@@ -92,6 +100,7 @@ class Report:
             lines.append(f"  registers: {str(self.register).splitlines()[0]}")
         lines += [f"  {r.describe()}" for r in [*self.counters, *self.sets]]
         lines += [f"  - {v.explanation}" for v in (self.register.failures if self.register else [])]
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

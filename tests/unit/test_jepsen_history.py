@@ -142,9 +142,12 @@ def test_workloads_classify_keys_by_their_operations():
 
 
 def test_jepsen_package_is_independent_of_the_cluster():
-    """minikv.jepsen imports neither the runtime, nor the client, nor a clock."""
+    """minikv.jepsen's checkers import neither the runtime, nor the client, nor a clock (the two
+    modules that drive a cluster, workloads.py and runner.py, are the exception)."""
     imported = set()
     for path in JEPSEN.glob("*.py"):
+        if path.name in ("workloads.py", "runner.py"):
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module:
                 imported.add(node.module)
