@@ -55,8 +55,7 @@ class InfoService:
         return handler() if handler else UNKNOWN
 
     def sc_command(self, name: str, params: dict[str, str]) -> str:
-        """Aerospike's SC commands: `roster:namespace=ns`, `roster-set:namespace=ns;nodes=a,b`,
-        `recluster:` and `revive:namespace=ns`."""
+        """Aerospike's SC commands: roster:, roster-set: (namespace=ns;nodes=a,b), recluster:, revive:."""
         sc, ns = self.node.consistency, params.get("namespace", "")
         if name == "recluster":
             sc.recluster()
@@ -139,7 +138,7 @@ class InfoService:
     def partition_info(self) -> str:
         """One row per namespace and partition: ns:pid:state:replica:working_master:dupl:records.
         States as asinfo: S synced replica, D replica still receiving, Z non-replica with data,
-        A absent."""
+        A absent; and U for an SC partition unavailable in our view."""
         rows = ["namespace:partition:state:replica:working_master:n_dupl:records"]
         for ns, parts in self.node.partitions.parts.items():
             for pid, state in enumerate(parts):
@@ -151,7 +150,9 @@ class InfoService:
         replicas = plan.replicas if plan else ()
         records = len(self.node.stores[ns].partitions[pid])
         index = replicas.index(me) if me in replicas else -1
-        if me in replicas:
+        if plan is not None and not plan.working_master:
+            letter = "U"  # SC: unavailable in our view (Aerospike reports such partitions apart too)
+        elif me in replicas:
             letter = "S" if state.copy and state.copy.full else "D"
         else:
             letter = "Z" if records or state.copy else "A"

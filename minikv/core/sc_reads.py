@@ -1,16 +1,15 @@
 """Reads in a strong-consistency namespace, and the writes that did not reach every replica.
 
-A master may apply a write and then fail to hear from a replica (the write is in doubt). The
-record it holds is then newer than the replica's; if it served that record and then died, the
-replica would take over without it and a later read would go back in time. Aerospike flags such
-records (`repl_state`) and re-replicates them before use; we keep the set of their keys here and
-do the same before any read of them, holding the key so no write slips in between.
+A master may apply a write and not hear back from a replica (the write is in doubt). Served, then
+lost with the master, that record would make a later read go back in time. Aerospike flags such
+records (`repl_state`) and re-replicates them before use; we keep their keys and do the same
+before any read of them, holding the key so no write slips in between.
 
 Read modes (the read policy's `read_mode_sc`, as Aerospike's):
 
     SESSION            the master answers (the default)
     LINEARIZE          the master first asks every replica to confirm its regime: a deposed master
-                       (paused, or on the wrong side of a split) hears "no" and fails the read
+                       (paused, or on the wrong side of a split) hears "no", the read fails
     ALLOW_REPLICA      the master or any replica with a full copy answers
     ALLOW_UNAVAILABLE  as ALLOW_REPLICA, and any copy of an unavailable partition too
 """

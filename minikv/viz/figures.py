@@ -3,7 +3,8 @@
 The map is asinfo's `partition-info` drawn: for every node a 64 x 64 grid, one cell per partition
 (pid = row * 64 + column, pid 0 at the top left), coloured by what the node holds: final master,
 replica, working master (serving while the final master still waits for data), a replica still
-migrating in (asinfo D), a non-replica copy it will drop (Z), or nothing. The same pid sits in
+migrating in (asinfo D), a non-replica copy it will drop (Z), nothing, or in SC mode a partition
+nobody may serve in this node's view (U). The same pid sits in
 the same cell on every node, so a learner can compare nodes cell by cell, and watch a killed
 node's cells turn pale and its neighbours' turn blue. The bars are asadm's `show pmap`: how many
 partitions each node masters and replicates.
@@ -31,6 +32,8 @@ def partition_role(snapshot: ClusterSnapshot, pid: int, node_id: str) -> tuple[s
     if held is None:  # the node is dead or did not answer
         return "absent", 0
     letter, index, records = held
+    if letter == "U":
+        return "unavailable (SC)", records
     if snapshot.working_masters[pid] == node_id:
         return ("master" if index == 0 else "working master"), records
     if letter == "D":

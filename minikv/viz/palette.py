@@ -32,6 +32,7 @@ ROLES = {
     "migrating": YELLOW,  # a replica still receiving (asinfo D)
     "non-replica": REDDISH_PURPLE,  # holds data it will drop (asinfo Z)
     "absent": PALE,  # nothing (asinfo A), or the node did not answer
+    "unavailable (SC)": BLACK,  # SC: nobody may serve it in this node's view (partition-info U)
 }
 
 # a node (cluster graph, replay)

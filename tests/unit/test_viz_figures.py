@@ -263,3 +263,14 @@ def test_op_timeline_and_latency_scatter_draw_a_history():
     history.ok(1, time=0.3, result=1)
     assert op_timeline(history, nemesis=[(0.05, 0.25, "partition")]).data
     assert latency_scatter(history).data
+
+
+def test_sc_unavailable_partitions_have_their_own_colour():
+    """In SC, an isolated node's partitions are drawn as unavailable, not as migrating."""
+    from minikv.viz.figures import partition_role
+    with SimCluster(3, seed=3, mode="sc") as sim:
+        sim.isolate("n1")
+        sim.run_for(3.0)
+        snapshot = sim.snapshot()
+        assert {partition_role(snapshot, pid, "n1")[0] for pid in range(4096)} == {"unavailable (SC)"}
+        assert "unavailable (SC)" not in {partition_role(snapshot, pid, "n2")[0] for pid in range(4096)}
