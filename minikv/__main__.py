@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 
 from minikv.runtime.process import add_node_arguments, run_node
 
@@ -40,8 +41,8 @@ def run_cluster(nodes: int) -> int:
             for node_id, (host, port) in zip(cluster.node_ids, cluster.hosts):
                 print(f"{node_id} listening on {host}:{port}")
             print("Ctrl-C stops the cluster.", flush=True)
-            while True:
-                signal.pause()
+            while True:  # not signal.pause(): the kernel may hand Ctrl-C to another thread (the
+                time.sleep(0.2)  # spawner's), and pause() in this one would never return
         except KeyboardInterrupt:
             pass
     print("cluster stopped", flush=True)
