@@ -36,6 +36,8 @@ def run_cluster(nodes: int) -> int:
     from minikv.runtime.local_cluster import LocalCluster
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops us like Ctrl-C
+    # and Ctrl-C itself, even if we were started with SIGINT ignored (a shell's background job)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with LocalCluster(nodes=nodes) as cluster:
         try:  # from the first line printed: a Ctrl-C may follow it at once
             for node_id, (host, port) in zip(cluster.node_ids, cluster.hosts):
