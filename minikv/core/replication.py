@@ -9,9 +9,9 @@ timeout: the write is on the master but maybe not on every replica, so it is in 
 
 Before writing to a partition with *duplicates* (copies of another version, e.g. after a split
 brain heals) the master asks their holders for their copy of the record and keeps the better one:
-Aerospike's duplicate resolution. Replicas apply what the master sends without conditions:
-per-key serialisation on the master and in-order links keep the order. (Aerospike checks the
-cluster key on replica writes; in AP mode we accept them from any view, which only saves retries.)
+Aerospike's duplicate resolution. In AP replicas apply what the master sends, from any view (per-key
+order on the master and in-order links keep the order); in SC only from their master, in their
+view and regime (`_serves`), as Aerospike checks source and regime: that fences a deposed master.
 """
 
 from __future__ import annotations
