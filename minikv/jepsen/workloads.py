@@ -45,7 +45,8 @@ def record_key(name: str) -> tuple[str, str, str]:
 
 
 class Workload:
-    """One kind of client traffic over a few keys. Subclasses define `step` and `read_key`."""
+    """One kind of client traffic over a few keys. Subclasses define `update` (or `step`) and
+    `read_key`."""
 
     name = "workload"
     prefix = "k"
@@ -65,7 +66,16 @@ class Workload:
         return process * VALUES_PER_PROCESS + self._sequence[process]
 
     def step(self, client: Client, recorder: Recorder, process: int, rng: random.Random) -> None:
-        """Perform and record one randomly chosen operation."""
+        """Perform and record one randomly chosen operation: a read one time in five, else the
+        workload's update (Register overrides this with its own mix)."""
+        key = rng.choice(self.keys)
+        if rng.random() < 0.2:
+            self.read_key(client, recorder, process, key)
+        else:
+            self.update(client, recorder, process, key)
+
+    def update(self, client: Client, recorder: Recorder, process: int, key: str) -> None:
+        """Perform and record the workload's write to `key`."""
         raise NotImplementedError
 
     def read_key(self, client: Client, recorder: Recorder, process: int, key: str) -> None:
@@ -122,11 +132,7 @@ class Counter(Workload):
     def __init__(self, keys: int = 1):
         super().__init__(keys)
 
-    def step(self, client: Client, recorder: Recorder, process: int, rng: random.Random) -> None:
-        key = rng.choice(self.keys)
-        if rng.random() < 0.2:
-            self.read_key(client, recorder, process, key)
-            return
+    def update(self, client: Client, recorder: Recorder, process: int, key: str) -> None:
         increment = [{"op": P.OPERATOR_INCR, "bin": "n", "val": 1}]
         recorder.call(process, "incr", key, lambda: client.operate(record_key(key), increment), value=1)
 
@@ -143,11 +149,7 @@ class GrowSet(Workload):
     def __init__(self, keys: int = 1):
         super().__init__(keys)
 
-    def step(self, client: Client, recorder: Recorder, process: int, rng: random.Random) -> None:
-        key = rng.choice(self.keys)
-        if rng.random() < 0.2:
-            self.read_key(client, recorder, process, key)
-            return
+    def update(self, client: Client, recorder: Recorder, process: int, key: str) -> None:
         element = self.unique_value(process)
         add = [{"op": P.OPERATOR_APPEND, "bin": "s", "val": f"{element} "}]
         recorder.call(process, "add", key, lambda: client.operate(record_key(key), add), value=element)
